@@ -1,0 +1,68 @@
+// swift-tools-version:6.1
+// hakmem: a malloc replacement whose logic is Embedded Swift.
+//
+// Targets:
+//   CHakmem        C: the thread-local root and the SuperSlab chunk map (storage only, no logic)
+//   Hakmem         the allocator, Embedded Swift, built as libhakmem.so (needs only libc)
+//   HakmemHosted   the same sources compiled as ordinary Swift, for unit tests
+//   hakmem         the command-line tool (run, bench), ordinary hosted Swift
+import PackageDescription
+
+let root = Context.packageDirectory
+
+/// Exported C API: each `hakmem_X` is aliased to `X` by the linker, and only these are global.
+let exportedNames = [
+    "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
+    "memalign", "valloc", "pvalloc", "malloc_usable_size", "free_sized", "free_aligned_sized",
+]
+
+let embeddedFlags: [String] = [
+    "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern", "-wmo",
+    "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked",
+    "-Xcc", "-fno-stack-protector",
+]
+
+let package = Package(
+    name: "hakmem",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "hakmem", type: .dynamic, targets: ["Hakmem"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "CHakmem",
+            cSettings: [.unsafeFlags(["-fno-stack-protector", "-O2"])]
+        ),
+        .target(
+            name: "Hakmem",
+            dependencies: ["CHakmem"],
+            swiftSettings: [
+                .unsafeFlags(embeddedFlags + ["-O", "-num-threads", "1"]),
+                .define("HAKMEM_EMBEDDED"),
+            ],
+            linkerSettings: [
+                .unsafeFlags(
+                    ["-enable-experimental-feature", "Embedded",
+                     "-Xlinker", "--version-script=\(root)/Support/exports.map",
+                     "-Xlinker", "-z", "-Xlinker", "nodelete"]
+                    + exportedNames.flatMap { ["-Xlinker", "--defsym=\($0)=hakmem_\($0)"] }
+                ),
+            ]
+        ),
+        .target(
+            name: "HakmemHosted",
+            dependencies: ["CHakmem"],
+            path: "Sources/HakmemHosted",
+            swiftSettings: [.unsafeFlags(["-enable-experimental-feature", "Extern", "-enforce-exclusivity=unchecked"])]
+        ),
+        .executableTarget(
+            name: "hakmem",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "HakmemTests", dependencies: ["HakmemHosted"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Hakmem"]),
+    ]
+)

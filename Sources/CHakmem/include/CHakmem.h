@@ -1,0 +1,29 @@
+// Storage the Swift allocator cannot declare itself: a thread-local root and a
+// process-wide chunk map. No logic lives here; the allocator is in Sources/Hakmem.
+#ifndef CHAKMEM_H
+#define CHAKMEM_H
+
+#include <stdint.h>
+
+#define HAKMEM_CLASS_SLOTS 64
+
+/// One per thread, initial-exec TLS (read with a single %fs-relative access).
+/// `heads[c]` is the allocation list of the slab the thread is currently carving class c from;
+/// only the owning thread reads or writes it. `heap` points at the thread's ThreadHeap, or is 0.
+typedef struct HakmemThreadRoot {
+    void *heads[HAKMEM_CLASS_SLOTS];
+    uintptr_t heap;
+} HakmemThreadRoot;
+
+extern __thread HakmemThreadRoot hakmem_thread_root
+    __attribute__((tls_model("initial-exec"), swift_attr("nonisolated(unsafe)")));
+
+/// Chunk map: one byte for every 2 MiB of the 47-bit address space, saying what hakmem placed
+/// there (0: nothing, 1: SuperSlab, 2: huge block). Lives in .bss: untouched pages cost no memory.
+/// Bytes are written only under the shared pool's lock; readers may read without it.
+#define HAKMEM_CHUNK_SHIFT 21
+#define HAKMEM_CHUNK_COUNT (1ull << (47 - HAKMEM_CHUNK_SHIFT))
+extern unsigned char *const hakmem_chunk_map
+    __attribute__((swift_attr("nonisolated(unsafe)")));
+
+#endif

@@ -1,0 +1,15 @@
+// Definitions for CHakmem.h. The allocator's start-up runs from a constructor as well as from the
+// first malloc, so that the chunk map and options are ready before the program's main().
+#include "CHakmem.h"
+
+__attribute__((visibility("hidden"))) __thread HakmemThreadRoot hakmem_thread_root
+    __attribute__((tls_model("initial-exec"))) = {{0}, 0};
+
+__attribute__((visibility("hidden"), aligned(4096)))
+unsigned char hakmem_chunk_storage[HAKMEM_CHUNK_COUNT];
+
+unsigned char *const hakmem_chunk_map = hakmem_chunk_storage;
+
+// Start the allocator before main() when loaded with LD_PRELOAD (malloc may still come first).
+extern void hakmem_library_constructor(void);
+__attribute__((constructor)) static void hakmem_constructor(void) { hakmem_library_constructor(); }

@@ -1,0 +1,224 @@
+// API surface: the exported C functions (aliased to malloc, free, ... by the linker), argument
+// checks with glibc's semantics, and routing by size:
+//   ≤ 1.75 MiB → a size class: the thread root's allocation list, refilled by ThreadCache;
+//   larger, or aligned above 64 KiB → HugeBlocks.
+// `free` routes by the chunk map: a SuperSlab block goes to its slab (the owner's local list, or
+// the slab's remote stack from any other thread), a huge block to HugeBlocks, anything else is
+// reported as an invalid pointer.
+import CHakmem
+import Synchronization
+
+// MARK: Allocation
+
+@_cdecl("hakmem_malloc")
+public func hakmem_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    if _fastPath(UInt(size) <= UInt(SizeClass.largeLimit)) {
+        let c = SizeClass.index(forSize: size)
+        let head = ThreadCache.heads(ThreadCache.root) + c
+        if let block = head.pointee {
+            head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
+            return block
+        }
+    }
+    return allocateSlow(size)
+}
+
+/// Everything malloc's hit path does not do: start-up, refill, huge blocks, failure.
+@inline(never)
+func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
+    Lifecycle.ensureInitialized()
+    let block: UnsafeMutableRawPointer?
+    if UInt(size) <= UInt(SizeClass.largeLimit) {
+        block = ThreadCache.refill(SizeClass.index(forSize: size))
+    } else if UInt(size) > UInt(Int.max) {
+        block = nil
+    } else {
+        block = HugeBlocks.allocate(size, alignment: OS.pageSize)
+    }
+    if block == nil { OS.setErrno(OS.enomem) }
+    return block
+}
+
+/// A block of `size` bytes aligned to `alignment` (a power of two).
+func allocateAligned(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    if alignment <= 16 { return hakmem_malloc(size) }
+    guard UInt(size) <= UInt(Int.max) else {
+        OS.setErrno(OS.enomem)
+        return nil
+    }
+    if let c = SizeClass.index(forSize: size, alignment: alignment) {
+        // The class's blocks are all aligned: its ordinary allocation path serves.
+        return hakmem_malloc(SizeClass.blockSize(ofClass: c))
+    }
+    Lifecycle.ensureInitialized()
+    let block = HugeBlocks.allocate(size, alignment: alignment)
+    if block == nil { OS.setErrno(OS.enomem) }
+    return block
+}
+
+@_cdecl("hakmem_calloc")
+public func hakmem_calloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    let (total, overflow) = count.multipliedReportingOverflow(by: size)
+    guard !overflow, total >= 0 else {
+        OS.setErrno(OS.enomem)
+        return nil
+    }
+    if total > SizeClass.largeLimit {
+        // Huge blocks are fresh or purged mappings: already zero.
+        return hakmem_malloc(total)
+    }
+    guard let block = hakmem_malloc(total) else { return nil }
+    _ = c_memset(block, 0, total)
+    return block
+}
+
+@_cdecl("hakmem_realloc")
+public func hakmem_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+    guard let pointer else { return hakmem_malloc(size) }
+    if size == 0 {
+        hakmem_free(pointer)
+        return nil
+    }
+    let usable = usableSize(of: pointer, caller: "realloc")
+    // Keep the block when the new size fits and would not waste more than half of it.
+    if size <= usable && (size >= usable / 2 || usable <= 128) { return pointer }
+    guard let fresh = hakmem_malloc(size) else { return nil }
+    _ = c_memcpy(fresh, pointer, size < usable ? size : usable)
+    hakmem_free(pointer)
+    return fresh
+}
+
+@_cdecl("hakmem_reallocarray")
+public func hakmem_reallocarray(_ pointer: UnsafeMutableRawPointer?, _ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    let (total, overflow) = count.multipliedReportingOverflow(by: size)
+    guard !overflow, total >= 0 else {
+        OS.setErrno(OS.enomem)
+        return nil
+    }
+    return hakmem_realloc(pointer, total)
+}
+
+@_cdecl("hakmem_posix_memalign")
+public func hakmem_posix_memalign(_ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alignment: Int,
+                                  _ size: Int) -> Int32 {
+    guard alignment >= MemoryLayout<UnsafeRawPointer>.size, alignment & (alignment &- 1) == 0 else {
+        return OS.einval
+    }
+    guard let block = allocateAligned(size, alignment: alignment) else { return OS.enomem }
+    result.pointee = block
+    return 0
+}
+
+/// glibc's memalign: a non-power-of-two alignment is rounded up to the next power of two.
+@_cdecl("hakmem_memalign")
+public func hakmem_memalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    var align = 16
+    while align < alignment {
+        guard align <= Int.max / 2 else {
+            OS.setErrno(OS.einval)
+            return nil
+        }
+        align &<<= 1
+    }
+    return allocateAligned(size, alignment: align)
+}
+
+/// glibc 2.36 makes aligned_alloc an alias of memalign.
+@_cdecl("hakmem_aligned_alloc")
+public func hakmem_aligned_alloc(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    hakmem_memalign(alignment, size)
+}
+
+@_cdecl("hakmem_valloc")
+public func hakmem_valloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    allocateAligned(size, alignment: OS.pageSize)
+}
+
+@_cdecl("hakmem_pvalloc")
+public func hakmem_pvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    guard size <= Int.max - OS.pageSize else {
+        OS.setErrno(OS.enomem)
+        return nil
+    }
+    let rounded = (size &+ OS.pageSize &- 1) & ~(OS.pageSize &- 1)
+    return allocateAligned(rounded == 0 ? OS.pageSize : rounded, alignment: OS.pageSize)
+}
+
+// MARK: Release
+
+@_cdecl("hakmem_free")
+public func hakmem_free(_ pointer: UnsafeMutableRawPointer?) {
+    guard let pointer else { return }
+    let address = UInt(bitPattern: pointer)
+    guard _fastPath(ChunkMap.kind(of: address) == ChunkMap.superSlab) else {
+        return freeUnusual(pointer)
+    }
+    let slab = SuperSlab.slab(containing: address)
+    let root = ThreadCache.root
+    guard _fastPath(slab.pointee.owner.load(ordering: .relaxed) == root.pointee.heap),
+          _fastPath(slab.isBlockStart(address)) else {
+        return freeToOtherThread(pointer, slab)
+    }
+    let top = slab.pointee.localFree
+    if _slowPath(top == pointer) { Diagnostics.fail("free", "double free", address) }
+    pointer.storeBytes(of: top, as: UnsafeMutableRawPointer?.self)
+    slab.pointee.localFree = pointer
+    slab.pointee.localCount &+= 1
+    if _slowPath(slab.pointee.localCount == slab.pointee.releaseTrigger) {
+        ThreadCache.releaseParkedSlab(slab)
+    }
+}
+
+/// A SuperSlab block this thread does not own (or an invalid interior pointer).
+@inline(never)
+func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
+    let address = UInt(bitPattern: pointer)
+    guard slab.pointee.state == SlabMeta.active, slab.isBlockStart(address) else {
+        Diagnostics.fail("free", "invalid pointer", address)
+    }
+    slab.pushRemoteFree(pointer)
+}
+
+/// A huge block, or a pointer hakmem never handed out.
+@inline(never)
+func freeUnusual(_ pointer: UnsafeMutableRawPointer) {
+    guard let record = HugeBlocks.record(of: UInt(bitPattern: pointer)) else {
+        Diagnostics.fail("free", "invalid pointer", UInt(bitPattern: pointer))
+    }
+    HugeBlocks.free(record)
+}
+
+@_cdecl("hakmem_free_sized")
+public func hakmem_free_sized(_ pointer: UnsafeMutableRawPointer?, _ size: Int) {
+    hakmem_free(pointer)
+}
+
+@_cdecl("hakmem_free_aligned_sized")
+public func hakmem_free_aligned_sized(_ pointer: UnsafeMutableRawPointer?, _ alignment: Int, _ size: Int) {
+    hakmem_free(pointer)
+}
+
+// MARK: Queries
+
+@_cdecl("hakmem_malloc_usable_size")
+public func hakmem_malloc_usable_size(_ pointer: UnsafeMutableRawPointer?) -> Int {
+    guard let pointer else { return 0 }
+    return usableSize(of: pointer, caller: "malloc_usable_size")
+}
+
+/// The bytes the caller may use at `pointer`; aborts with a report if hakmem did not hand it out.
+func usableSize(of pointer: UnsafeMutableRawPointer, caller: StaticString) -> Int {
+    let address = UInt(bitPattern: pointer)
+    switch ChunkMap.kind(of: address) {
+    case ChunkMap.superSlab:
+        let slab = SuperSlab.slab(containing: address)
+        if slab.pointee.state == SlabMeta.active && slab.isBlockStart(address) {
+            return Int(slab.pointee.blockSize)
+        }
+    case ChunkMap.huge:
+        if let record = HugeBlocks.record(of: address) { return HugeBlocks.usableSize(record) }
+    default:
+        break
+    }
+    Diagnostics.fail(caller, "invalid pointer", address)
+}

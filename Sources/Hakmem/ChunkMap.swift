@@ -1,0 +1,29 @@
+// Chunk map: one byte per 2 MiB of the 47-bit address space saying what hakmem placed there.
+// It is how `free` tells its own pointers from foreign ones without touching foreign memory.
+// Storage is a .bss array in CHakmem (untouched pages cost nothing). Writers hold the lock of
+// the structure that maps or unmaps the region (shared pool or huge cache); readers take no lock.
+import CHakmem
+
+enum ChunkMap {
+    static let nothing: UInt8 = 0
+    static let superSlab: UInt8 = 1
+    static let huge: UInt8 = 2
+    static let chunkCount = UInt(1) &<< UInt(47 &- SuperSlab.shift)
+
+    /// What lives in the chunk holding `address` (0 for anything outside user space).
+    @inline(__always)
+    static func kind(of address: UInt) -> UInt8 {
+        let chunk = address &>> UInt(SuperSlab.shift)
+        if chunk >= chunkCount { return nothing }
+        return hakmem_chunk_map[Int(chunk)]
+    }
+
+    static func mark(_ start: UInt, length: Int, as kind: UInt8) {
+        var chunk = start &>> UInt(SuperSlab.shift)
+        let end = (start &+ UInt(length) &+ UInt(SuperSlab.size) &- 1) &>> UInt(SuperSlab.shift)
+        while chunk < end {
+            hakmem_chunk_map[Int(chunk)] = kind
+            chunk &+= 1
+        }
+    }
+}

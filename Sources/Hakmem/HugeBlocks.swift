@@ -1,0 +1,116 @@
+// Huge blocks: requests above the largest size class (1.75 MiB), and alignments above 64 KiB,
+// each get a mapping of their own, 2 MiB-aligned so that its chunks are exclusively ours in the
+// chunk map. The page just below the user's pointer holds the record of the mapping.
+// Freed mappings wait in a small cache (bounded in count and bytes) for reuse, since mapping
+// and unmapping a large region costs far more than reusing one; the cache is under its own lock.
+
+struct HugeRecord {
+    var magic: UInt64
+    var mappingStart: UInt
+    var mappingLength: Int
+    /// The user's pointer, so a stale or forged pointer into the mapping does not validate.
+    var user: UInt
+    var next: UnsafeMutablePointer<HugeRecord>?
+}
+
+struct HugeCacheState: ~Copyable {
+    var lockWord: LockWord
+    var first: UnsafeMutablePointer<HugeRecord>?
+    var count: Int
+    var bytes: Int
+}
+
+enum HugeBlocks {
+    static let magic: UInt64 = 0x6861_6B6D_656D_4842  // "hakmemHB"
+    static let cacheCountLimit = 8
+    static let cacheByteLimit = 64 << 20
+
+    nonisolated(unsafe) static var cache: UnsafeMutablePointer<HugeCacheState>? = nil
+
+    static func initialize(in region: UnsafeMutableRawPointer) -> Int {
+        cache = region.assumingMemoryBound(to: HugeCacheState.self)
+        return MemoryLayout<HugeCacheState>.stride
+    }
+
+    static var lock: FutexLock {
+        FutexLock(word: withUnsafeMutablePointer(to: &cache!.pointee.lockWord) { $0 })
+    }
+
+    /// A block of at least `size` bytes aligned to `alignment` (a power of two), or nil.
+    static func allocate(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        let align = alignment < OS.pageSize ? OS.pageSize : alignment
+        // Record page + padding for the alignment + the block, rounded to whole chunks.
+        guard size <= Int.max / 2, align <= Int.max / 4 else { return nil }
+        let needed = OS.pageSize &+ (align &- OS.pageSize) &+ size
+        let length = (needed &+ SuperSlab.size &- 1) & ~(SuperSlab.size &- 1)
+        let start = takeCached(length: length) ?? mapFresh(length)
+        guard let start else { return nil }
+        let user = (start &+ UInt(OS.pageSize) &+ UInt(align) &- 1) & ~(UInt(align) &- 1)
+        let record = UnsafeMutablePointer<HugeRecord>(bitPattern: user &- UInt(OS.pageSize))!
+        record.pointee = HugeRecord(magic: magic, mappingStart: start, mappingLength: length, user: user, next: nil)
+        return UnsafeMutableRawPointer(bitPattern: user)
+    }
+
+    private static func mapFresh(_ length: Int) -> UInt? {
+        guard let base = OS.mapAligned(length, alignment: SuperSlab.size) else { return nil }
+        let lock = self.lock
+        lock.lock()
+        ChunkMap.mark(UInt(bitPattern: base), length: length, as: ChunkMap.huge)
+        lock.unlock()
+        return UInt(bitPattern: base)
+    }
+
+    /// A cached mapping of exactly `length` bytes up to 1.5× that, so reuse wastes little.
+    private static func takeCached(length: Int) -> UInt? {
+        let lock = self.lock
+        lock.lock()
+        defer { lock.unlock() }
+        var link = withUnsafeMutablePointer(to: &cache!.pointee.first) { $0 }
+        while let record = link.pointee {
+            if record.pointee.mappingLength >= length && record.pointee.mappingLength <= length &+ length / 2 {
+                link.pointee = record.pointee.next
+                cache!.pointee.count &-= 1
+                cache!.pointee.bytes &-= record.pointee.mappingLength
+                return record.pointee.mappingStart
+            }
+            link = withUnsafeMutablePointer(to: &record.pointee.next) { $0 }
+        }
+        return nil
+    }
+
+    /// The record of the huge block starting at `address`, or nil if it is not one.
+    static func record(of address: UInt) -> UnsafeMutablePointer<HugeRecord>? {
+        guard address & UInt(OS.pageSize &- 1) == 0, address >= UInt(OS.pageSize),
+              ChunkMap.kind(of: address &- UInt(OS.pageSize)) == ChunkMap.huge else { return nil }
+        let record = UnsafeMutablePointer<HugeRecord>(bitPattern: address &- UInt(OS.pageSize))!
+        guard record.pointee.magic == magic, record.pointee.user == address else { return nil }
+        return record
+    }
+
+    static func usableSize(_ record: UnsafeMutablePointer<HugeRecord>) -> Int {
+        Int(record.pointee.mappingStart &+ UInt(record.pointee.mappingLength) &- record.pointee.user)
+    }
+
+    static func free(_ record: UnsafeMutablePointer<HugeRecord>) {
+        let start = record.pointee.mappingStart
+        let length = record.pointee.mappingLength
+        record.pointee.magic = 0
+        let lock = self.lock
+        lock.lock()
+        if cache!.pointee.count < cacheCountLimit && cache!.pointee.bytes &+ length <= cacheByteLimit {
+            // Keep the mapping, but not its contents: the pages go back to the kernel now.
+            let cached = UnsafeMutablePointer<HugeRecord>(bitPattern: start)!
+            OS.purge(UnsafeMutableRawPointer(bitPattern: start &+ UInt(OS.pageSize))!, length &- OS.pageSize)
+            cached.pointee = HugeRecord(magic: 0, mappingStart: start, mappingLength: length, user: 0,
+                                        next: cache!.pointee.first)
+            cache!.pointee.first = cached
+            cache!.pointee.count &+= 1
+            cache!.pointee.bytes &+= length
+            lock.unlock()
+            return
+        }
+        ChunkMap.mark(start, length: length, as: ChunkMap.nothing)
+        lock.unlock()
+        OS.unmap(UnsafeMutableRawPointer(bitPattern: start)!, length)
+    }
+}

@@ -1,0 +1,82 @@
+// Process and thread lifecycle: start-up, the thread-exit hook, and fork.
+//
+// Start-up runs once, from the library constructor or from the first malloc, whichever comes
+// first; concurrent callers wait for it. Thread exit is caught with a pthread key destructor
+// (the only portable hook libc gives) and hands the thread's slabs to the shared pool.
+// Fork: the pool and huge-cache locks are taken before fork and released in both processes,
+// so the child never inherits a lock held by a thread that does not exist there.
+import Synchronization
+import CHakmem
+
+@_extern(c, "pthread_key_create")
+func c_pthread_key_create(_ key: UnsafeMutablePointer<UInt32>,
+                          _ destructor: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?) -> Int32
+@_extern(c, "pthread_setspecific")
+func c_pthread_setspecific(_ key: UInt32, _ value: UnsafeRawPointer?) -> Int32
+@_extern(c, "pthread_atfork")
+func c_pthread_atfork(_ prepare: (@convention(c) () -> Void)?, _ parent: (@convention(c) () -> Void)?,
+                      _ child: (@convention(c) () -> Void)?) -> Int32
+
+let lifecycleState = Atomic<UInt8>(0)
+
+enum Lifecycle {
+    static let uninitialized: UInt8 = 0
+    static let initializing: UInt8 = 1
+    static let ready: UInt8 = 2
+
+    nonisolated(unsafe) static var threadExitKey: UInt32 = 0
+
+    @inline(__always)
+    static func ensureInitialized() {
+        if lifecycleState.load(ordering: .acquiring) != ready { initialize() }
+    }
+
+    static func initialize() {
+        if lifecycleState.compareExchange(expected: uninitialized, desired: initializing,
+                                          ordering: .acquiring).exchanged {
+            // Pool state and huge cache share one zeroed piece of the metadata arena.
+            guard let region = Metadata.allocate(8192) else { OS.abortProcess() }
+            let used = SharedPool.initialize(in: region)
+            _ = HugeBlocks.initialize(in: region + ((used &+ 63) & ~63))
+            _ = c_pthread_key_create(&threadExitKey, threadDidExit)
+            lifecycleState.store(ready, ordering: .releasing)
+            // May allocate (libc's atfork table), so only once the allocator is ready.
+            _ = c_pthread_atfork(prepareFork, afterForkInParent, afterForkInChild)
+            return
+        }
+        while lifecycleState.load(ordering: .acquiring) != ready { _ = c_sched_yield() }
+    }
+
+    static func registerThreadExit(_ heap: UnsafeMutablePointer<ThreadHeap>) {
+        _ = c_pthread_setspecific(threadExitKey, UnsafeRawPointer(heap))
+    }
+}
+
+private let threadDidExit: @convention(c) (UnsafeMutableRawPointer?) -> Void = { value in
+    guard let value else { return }
+    let heap = value.assumingMemoryBound(to: ThreadHeap.self)
+    // Later destructors of this thread may allocate again; they get a fresh heap and a new round.
+    if ThreadCache.root.pointee.heap == UInt(bitPattern: heap) {
+        ThreadCache.release(heap)
+    }
+}
+
+private let prepareFork: @convention(c) () -> Void = {
+    SharedPool.lock.lock()
+    HugeBlocks.lock.lock()
+}
+
+private let afterForkInParent: @convention(c) () -> Void = {
+    HugeBlocks.lock.unlock()
+    SharedPool.lock.unlock()
+}
+
+private let afterForkInChild: @convention(c) () -> Void = {
+    HugeBlocks.lock.resetAfterFork()
+    SharedPool.lock.resetAfterFork()
+}
+
+@_cdecl("hakmem_library_constructor")
+public func hakmem_library_constructor() {
+    Lifecycle.ensureInitialized()
+}

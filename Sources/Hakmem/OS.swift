@@ -1,0 +1,83 @@
+// OS layer: the only file that talks to the kernel or to libc.
+// Every other file asks for memory, page purging, time and output through these functions.
+// Nothing here allocates; failures are returned to the caller (nil / false), never trapped.
+
+@_extern(c, "mmap")
+func c_mmap(_ addr: UnsafeMutableRawPointer?, _ len: Int, _ prot: Int32, _ flags: Int32,
+            _ fd: Int32, _ off: Int) -> UnsafeMutableRawPointer?
+@_extern(c, "munmap")
+func c_munmap(_ addr: UnsafeMutableRawPointer, _ len: Int) -> Int32
+@_extern(c, "madvise")
+func c_madvise(_ addr: UnsafeMutableRawPointer, _ len: Int, _ advice: Int32) -> Int32
+@_extern(c, "write")
+func c_write(_ fd: Int32, _ buf: UnsafeRawPointer, _ count: Int) -> Int
+@_extern(c, "abort")
+func c_abort()
+@_extern(c, "__errno_location")
+func c_errno_location() -> UnsafeMutablePointer<Int32>
+@_extern(c, "memcpy")
+func c_memcpy(_ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, _ n: Int) -> UnsafeMutableRawPointer
+@_extern(c, "memset")
+func c_memset(_ dst: UnsafeMutableRawPointer, _ byte: Int32, _ n: Int) -> UnsafeMutableRawPointer
+@_extern(c, "syscall")
+func c_syscall(_ number: Int, _ a1: UnsafeMutableRawPointer, _ a2: Int32, _ a3: UInt32,
+               _ a4: UnsafeRawPointer?, _ a5: UnsafeRawPointer?, _ a6: UInt32) -> Int
+@_extern(c, "sched_yield")
+func c_sched_yield() -> Int32
+
+enum OS {
+    static let pageSize = 4096
+    static let enomem: Int32 = 12
+    static let einval: Int32 = 22
+
+    private static let protReadWrite: Int32 = 0x1 | 0x2
+    private static let mapPrivateAnonymous: Int32 = 0x02 | 0x20
+    private static let mapNoReserve: Int32 = 0x4000
+    private static let madviseDontNeed: Int32 = 4
+
+    /// Maps `length` bytes (a multiple of `alignment`, itself a power of two ≥ a page) aligned to
+    /// `alignment`. Over-maps and trims the excess, so the result is exclusively ours.
+    static func mapAligned(_ length: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        guard length > 0, length <= Int.max - alignment else { return nil }
+        guard let raw = mapAnonymous(length + alignment) else { return nil }
+        let start = UInt(bitPattern: raw)
+        let aligned = (start + UInt(alignment) - 1) & ~(UInt(alignment) - 1)
+        let head = Int(aligned - start)
+        let tail = alignment - head
+        if head > 0 { _ = c_munmap(raw, head) }
+        if tail > 0 { _ = c_munmap(UnsafeMutableRawPointer(bitPattern: aligned + UInt(length))!, tail) }
+        return UnsafeMutableRawPointer(bitPattern: aligned)
+    }
+
+    static func mapAnonymous(_ length: Int) -> UnsafeMutableRawPointer? {
+        let p = c_mmap(nil, length, protReadWrite, mapPrivateAnonymous | mapNoReserve, -1, 0)
+        // MAP_FAILED is (void*)-1.
+        if p == nil || UInt(bitPattern: p) == UInt.max { return nil }
+        return p
+    }
+
+    static func unmap(_ address: UnsafeMutableRawPointer, _ length: Int) {
+        _ = c_munmap(address, length)
+    }
+
+    /// Gives the pages back to the kernel; the range stays mapped and reads as zero afterwards.
+    static func purge(_ address: UnsafeMutableRawPointer, _ length: Int) {
+        _ = c_madvise(address, length, madviseDontNeed)
+    }
+
+    /// Raises SIGABRT, like glibc after a heap-corruption report.
+    static func abortProcess() -> Never {
+        while true { c_abort() }
+    }
+
+    static func setErrno(_ value: Int32) { c_errno_location().pointee = value }
+
+    static func writeStandardError(_ bytes: UnsafeRawPointer, _ count: Int) {
+        var done = 0
+        while done < count {
+            let n = c_write(2, bytes + done, count - done)
+            if n <= 0 { return }
+            done += n
+        }
+    }
+}

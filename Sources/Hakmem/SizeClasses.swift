@@ -1,0 +1,68 @@
+// Size classes: which block size serves a request, and how big a slab of that class is.
+//
+// Class 0 serves malloc(0); classes 1...8 step by 16 bytes up to 128; above that, four classes
+// per doubling (160, 192, 224, 256, 320, ...), so no class wastes more than 20% of a block above
+// 128 bytes and at most 15 bytes below. Every block size is a multiple of 16, and every slab
+// starts on a 64 KiB boundary, so every block is 16-byte aligned and a block whose size is a
+// multiple of A (a power of two ≤ 64 KiB) is A-aligned: aligned allocation needs no padding.
+//
+// Tiers: Tiny ≤ 1 KiB (one 64 KiB slot per slab), Mid ≤ 64 KiB (slabs of 2–8 slots, at least
+// eight blocks), Large ≤ 1.75 MiB (one block per slab, the largest that fits a SuperSlab),
+// and Huge above that (its own mapping, see HugeBlocks.swift).
+
+enum SizeClass {
+    static let count = 64
+    static let tinyLimit = 1024
+    static let midLimit = 64 * 1024
+    /// The largest request served from a SuperSlab: class 63 is 1.75 MiB.
+    static let largeLimit = 1792 * 1024
+
+    /// The class serving `size` bytes; `size` must be ≤ `largeLimit`.
+    @inline(__always)
+    static func index(forSize size: Int) -> Int {
+        if size <= 128 { return (size &+ 15) &>> 4 }
+        let w = UInt(size &- 1)
+        let log = (UInt.bitWidth &- 1) &- w.leadingZeroBitCount   // 7 ... 20
+        let quarter = Int((w &>> UInt(log &- 2)) & 3)
+        return 9 &+ (log &- 7) &* 4 &+ quarter
+    }
+
+    static func blockSize(ofClass c: Int) -> Int {
+        if c <= 8 { return c == 0 ? 16 : c &* 16 }
+        let log = 7 &+ (c &- 9) / 4
+        let quarter = (c &- 9) % 4
+        return (1 &<< log) &+ (quarter &+ 1) &* (1 &<< (log &- 2))
+    }
+
+    /// Number of 64 KiB slots a slab of this class spans.
+    static func slotsPerSlab(ofClass c: Int) -> Int {
+        let size = blockSize(ofClass: c)
+        if size <= tinyLimit { return 1 }
+        if size <= midLimit {
+            // At least eight blocks per slab, so a thread's refill is not a pool trip per block.
+            var slots = 1
+            while slots &* SuperSlab.slotSize < 8 &* size { slots &<<= 1 }
+            return slots
+        }
+        return (size &+ SuperSlab.slotSize &- 1) / SuperSlab.slotSize
+    }
+
+    /// Multiplier that turns an offset into a block index with a multiply and a shift:
+    /// `(offset * m) >> 41 == offset / size` for every exact multiple `offset` < 2 MiB,
+    /// because the error term offset·(m·size − 2⁴¹)/2⁴¹ stays below one.
+    static func reciprocal(ofBlockSize size: Int) -> UInt64 {
+        (UInt64(1) &<< 41) / UInt64(size) &+ 1
+    }
+    static let reciprocalShift: UInt64 = 41
+
+    /// The smallest class ≥ `size` whose blocks are `alignment`-aligned, or nil if none is.
+    static func index(forSize size: Int, alignment: Int) -> Int? {
+        guard size <= largeLimit, alignment <= SuperSlab.slotSize else { return nil }
+        var c = index(forSize: size < alignment ? alignment : size)
+        while c < count {
+            if blockSize(ofClass: c) & (alignment &- 1) == 0 { return c }
+            c &+= 1
+        }
+        return nil
+    }
+}

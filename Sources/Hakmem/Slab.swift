@@ -1,0 +1,153 @@
+// Slab: a run of 64 KiB slots inside a SuperSlab, cut into blocks of one size class.
+//
+// Free-list sharding (as in mimalloc): a slab has three lists, so no list is ever popped by
+// more than one thread and none needs a compare-and-swap to pop (no ABA):
+//   - the allocation list: while the slab is its owner's current slab for the class, this list
+//     lives in the thread root (`hakmem_thread_root.heads[c]`), popped by the malloc hit path;
+//   - `localFree`: blocks freed by the owner thread (plain stores);
+//   - `threadFree`: blocks freed by other threads, a lock-free stack they push onto; only the
+//     owner (or, after the owner exited, the thread that adopts the slab) takes it, all at once.
+//
+// Ownership: `owner` is the ThreadHeap address of the owning thread, `Slab.abandoned` after that
+// thread exited, or 0 while the slab sits in the shared pool. Only the owner touches the
+// non-atomic fields; the shared pool touches them only while no thread owns the slab.
+//
+// Counting: `live` blocks are carved and in a user's hands (or in the owner's allocation list).
+// While the slab is current, nobody counts (the hit paths stay counter-free); when it stops being
+// current its allocation list is empty, so every carved block not yet collected is live.
+// Afterwards the owner's frees count up `localCount`, and `localCount == releaseTrigger` (the live
+// count) sends the free down its slow path exactly when the last live block comes home.
+import Synchronization
+
+struct SlabMeta: ~Copyable {
+    // First cache line: what the owner's free path reads and writes.
+    var localFree: UnsafeMutableRawPointer?
+    var localCount: UInt32
+    /// `localCount` value at which the owner's free takes the slow path (slab entirely free).
+    /// `UInt32.max` while the slab is current.
+    var releaseTrigger: UInt32
+    let owner: Atomic<UInt>
+    var spanStart: UInt
+    var reciprocal: UInt64
+    var blockSize: UInt32
+    var capacity: UInt32
+    var carved: UInt32
+    /// Carved blocks that were not free the last time the owner looked (see the file comment).
+    var live: UInt32
+    var classIndex: UInt8
+    var state: UInt8
+    var slotCount: UInt8
+    var firstSlot: UInt8
+    var padding0: UInt32
+    // Second cache line: written by other threads, and list links used on slow paths.
+    let threadFree: Atomic<UInt>
+    var next: UnsafeMutablePointer<SlabMeta>?
+    var previous: UnsafeMutablePointer<SlabMeta>?
+}
+
+typealias Slab = UnsafeMutablePointer<SlabMeta>
+
+extension SlabMeta {
+    /// Slot states, as the shared pool sees them.
+    static let unused: UInt8 = 0
+    static let active: UInt8 = 1
+    static let empty: UInt8 = 2
+
+    /// Owner value of a slab whose thread exited; no ThreadHeap lives at address 1.
+    static let abandonedOwner: UInt = 1
+    static let releaseTriggerCurrent = UInt32.max
+}
+
+extension UnsafeMutablePointer where Pointee == SlabMeta {
+    /// Blocks freed to this slab by the owner plus those other threads pushed, and fresh blocks
+    /// carved if both are empty; the slab's own lists are left empty. Returns the list and its length.
+    mutating func collectFreeBlocks() -> (head: UnsafeMutableRawPointer?, count: UInt32) {
+        var head = pointee.localFree
+        var count = pointee.localCount
+        pointee.localFree = nil
+        pointee.localCount = 0
+        let remote = takeRemoteFrees()
+        if let first = remote.head {
+            remote.tail!.storeBytes(of: head, as: UnsafeMutableRawPointer?.self)
+            head = first
+            count &+= remote.count
+        }
+        if head == nil {
+            return carve()
+        }
+        return (head, count)
+    }
+
+    /// Takes every block other threads freed into this slab. Only the owner calls it, so the
+    /// exchange is the only consumer of the stack: the push side needs no ABA protection.
+    func takeRemoteFrees() -> (head: UnsafeMutableRawPointer?, tail: UnsafeMutableRawPointer?, count: UInt32) {
+        let top = pointee.threadFree.exchange(0, ordering: .acquiring)
+        guard top != 0 else { return (nil, nil, 0) }
+        let head = UnsafeMutableRawPointer(bitPattern: top)!
+        var tail = head
+        var count: UInt32 = 1
+        while let next = tail.load(as: UnsafeMutableRawPointer?.self) {
+            tail = next
+            count &+= 1
+        }
+        return (head, tail, count)
+    }
+
+    /// Pushes a block freed by a thread that does not own the slab. Lock-free; never waits.
+    func pushRemoteFree(_ block: UnsafeMutableRawPointer) {
+        var top = pointee.threadFree.load(ordering: .relaxed)
+        while true {
+            block.storeBytes(of: UnsafeMutableRawPointer(bitPattern: top), as: UnsafeMutableRawPointer?.self)
+            let (exchanged, current) = pointee.threadFree.compareExchange(
+                expected: top, desired: UInt(bitPattern: block), ordering: .releasing)
+            if exchanged { return }
+            top = current
+        }
+    }
+
+    /// Threads the next batch of never-used blocks into a list. Carving lazily keeps untouched
+    /// pages untouched (no RSS) and bounds the work a single refill does.
+    mutating func carve() -> (head: UnsafeMutableRawPointer?, count: UInt32) {
+        let remaining = pointee.capacity &- pointee.carved
+        guard remaining > 0 else { return (nil, 0) }
+        let size = UInt(pointee.blockSize)
+        var batch = UInt32(16384 / size)
+        if batch == 0 { batch = 1 }
+        if batch > 256 { batch = 256 }
+        if batch > remaining { batch = remaining }
+        let first = pointee.spanStart &+ UInt(pointee.carved) &* size
+        var block = first
+        for _ in 1..<batch {
+            UnsafeMutableRawPointer(bitPattern: block)!.storeBytes(of: block &+ size, as: UInt.self)
+            block &+= size
+        }
+        UnsafeMutableRawPointer(bitPattern: block)!.storeBytes(of: 0, as: UInt.self)
+        pointee.carved &+= batch
+        return (UnsafeMutableRawPointer(bitPattern: first), batch)
+    }
+
+    /// Whether `address` is the start of one of this slab's blocks (not an interior pointer).
+    @inline(__always)
+    func isBlockStart(_ address: UInt) -> Bool {
+        let offset = UInt64(address &- pointee.spanStart)
+        let index = (offset &* pointee.reciprocal) &>> SizeClass.reciprocalShift
+        return index &* UInt64(pointee.blockSize) == offset && index < UInt64(pointee.carved)
+    }
+
+    /// Prepares an unowned slot run for class `c`, owned by `owner`.
+    mutating func format(forClass c: Int, owner: UInt) {
+        let size = SizeClass.blockSize(ofClass: c)
+        pointee.classIndex = UInt8(c)
+        pointee.blockSize = UInt32(size)
+        pointee.reciprocal = SizeClass.reciprocal(ofBlockSize: size)
+        pointee.capacity = UInt32(Int(pointee.slotCount) &* SuperSlab.slotSize / size)
+        pointee.carved = 0
+        pointee.live = 0
+        pointee.localFree = nil
+        pointee.localCount = 0
+        pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
+        pointee.threadFree.store(0, ordering: .relaxed)
+        pointee.state = SlabMeta.active
+        pointee.owner.store(owner, ordering: .releasing)
+    }
+}

@@ -1,0 +1,118 @@
+// SuperSlab: a 2 MiB-aligned region of 32 slots of 64 KiB, shared by all size classes.
+//
+// Slot 0 holds the header: the slot bitmap, the map from slot to the first slot of its slab,
+// and the 32 slab descriptors. Slots 1...31 hold blocks. Keeping metadata out of the slots means
+// a user pointer is never preceded by a header: `free` finds the SuperSlab by masking the address
+// and the slab through `slabHead`, and blocks stay naturally aligned.
+//
+// The header's fields other than the slab descriptors belong to the shared pool and change only
+// under its lock. `slabHead` bytes are written under the lock before the slab is handed out, and
+// read by any thread freeing into a slab it obtained a pointer from (so after that write).
+
+struct SuperSlabHeader {
+    var magic: UInt64
+    /// Bit i set: slot i belongs to an ACTIVE or EMPTY slab (bit 0, the header, always set).
+    var usedSlots: UInt32
+    /// Which pool list holds this SuperSlab (see SharedPool).
+    var list: UInt32
+    var next: UnsafeMutablePointer<SuperSlabHeader>?
+    var previous: UnsafeMutablePointer<SuperSlabHeader>?
+    /// When it entered the cache of empty SuperSlabs, in slow-path ticks.
+    var cachedAt: UInt64
+}
+
+enum SuperSlab {
+    static let size = 2 << 20
+    static let shift = 21
+    static let slotSize = 64 << 10
+    static let slotShift = 16
+    static let slotCount = 32
+    static let magic: UInt64 = 0x6861_6B6D_656D_5353  // "hakmemSS"
+    static let allSlotsUsed = UInt32.max
+
+    static let slabHeadOffset = 64
+    static let slabsOffset = 128
+    static let slabStride = 128
+
+    @inline(__always)
+    static func header(containing address: UInt) -> UnsafeMutablePointer<SuperSlabHeader> {
+        UnsafeMutablePointer(bitPattern: address & ~UInt(size &- 1))!
+    }
+
+    /// The slab a block address belongs to: mask, slot index, then the slot's first slot.
+    @inline(__always)
+    static func slab(containing address: UInt) -> Slab {
+        let base = address & ~UInt(size &- 1)
+        let slot = (address &>> UInt(slotShift)) & UInt(slotCount &- 1)
+        let head = UnsafePointer<UInt8>(bitPattern: base &+ UInt(slabHeadOffset) &+ slot)!.pointee
+        return Slab(bitPattern: base &+ UInt(slabsOffset) &+ UInt(head) &* UInt(slabStride))!
+    }
+
+    static func slab(_ header: UnsafeMutablePointer<SuperSlabHeader>, slot: Int) -> Slab {
+        Slab(bitPattern: UInt(bitPattern: header) &+ UInt(slabsOffset) &+ UInt(slot &* slabStride))!
+    }
+
+    static func superSlab(of slab: Slab) -> UnsafeMutablePointer<SuperSlabHeader> {
+        header(containing: UInt(bitPattern: slab))
+    }
+
+    /// Maps a fresh SuperSlab and registers it in the chunk map. Caller holds the pool lock.
+    static func map() -> UnsafeMutablePointer<SuperSlabHeader>? {
+        guard let base = OS.mapAligned(size, alignment: size) else { return nil }
+        let header = base.assumingMemoryBound(to: SuperSlabHeader.self)
+        header.pointee.magic = magic
+        header.pointee.usedSlots = 1
+        for slot in 1..<slotCount {
+            let slab = self.slab(header, slot: slot)
+            slab.pointee.firstSlot = UInt8(slot)
+            slab.pointee.spanStart = UInt(bitPattern: base) &+ UInt(slot &* slotSize)
+        }
+        ChunkMap.mark(UInt(bitPattern: base), length: size, as: ChunkMap.superSlab)
+        return header
+    }
+
+    static func unmap(_ header: UnsafeMutablePointer<SuperSlabHeader>) {
+        let base = UInt(bitPattern: header)
+        ChunkMap.mark(base, length: size, as: ChunkMap.nothing)
+        OS.unmap(UnsafeMutableRawPointer(header), size)
+    }
+
+    /// Claims `count` contiguous unused slots, returning the first, or nil if there is no room.
+    static func claimSlots(_ header: UnsafeMutablePointer<SuperSlabHeader>, count: Int) -> Int? {
+        let used = header.pointee.usedSlots
+        let run: UInt32 = count >= 32 ? UInt32.max : (UInt32(1) &<< UInt32(count)) &- 1
+        var first = 1
+        while first &+ count <= slotCount {
+            let mask = run &<< UInt32(first)
+            let clash = used & mask
+            if clash == 0 {
+                header.pointee.usedSlots = used | mask
+                let headBytes = UnsafeMutablePointer<UInt8>(
+                    bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset))!
+                for slot in first..<(first &+ count) { headBytes[slot] = UInt8(first) }
+                let slab = self.slab(header, slot: first)
+                slab.pointee.slotCount = UInt8(count)
+                slab.pointee.firstSlot = UInt8(first)
+                slab.pointee.spanStart = UInt(bitPattern: header) &+ UInt(first &* slotSize)
+                return first
+            }
+            // Skip past the highest used slot inside the window.
+            first = (UInt32.bitWidth &- clash.leadingZeroBitCount)
+        }
+        return nil
+    }
+
+    /// Returns a slab's slots to UNUSED. Caller holds the pool lock.
+    static func releaseSlots(of slab: Slab) {
+        let header = superSlab(of: slab)
+        let first = Int(slab.pointee.firstSlot)
+        let count = Int(slab.pointee.slotCount)
+        let run: UInt32 = count >= 32 ? UInt32.max : (UInt32(1) &<< UInt32(count)) &- 1
+        header.pointee.usedSlots &= ~(run &<< UInt32(first))
+        slab.pointee.state = SlabMeta.unused
+    }
+
+    static func isEntirelyUnused(_ header: UnsafeMutablePointer<SuperSlabHeader>) -> Bool {
+        header.pointee.usedSlots == 1
+    }
+}

@@ -1,0 +1,166 @@
+// Thread cache: each thread's heap of slabs, one current slab per size class.
+//
+// The hit paths (API.swift) touch only the thread root (`hakmem_thread_root`, initial-exec TLS):
+// malloc pops `heads[c]`, the allocation list of the current slab of class c. This file holds
+// what runs when that list is empty (refill) and when a thread exits (hand everything back).
+//
+// Ownership: a ThreadHeap and every slab it owns are touched only by the owning thread; other
+// threads reach its slabs only through their atomic `threadFree` stacks. When the thread exits,
+// entirely free slabs go back to the shared pool as EMPTY and the others are abandoned to it,
+// to be adopted by the next thread that needs their class: nothing stays stranded with a thread.
+import CHakmem
+
+struct ThreadHeap {
+    /// Recycling link while the heap is not in use.
+    var nextUnused: UnsafeMutablePointer<ThreadHeap>?
+    /// Per class: the current slab, whose allocation list is `heads[c]` in the thread root.
+    var current: UnsafeMutablePointer<Slab?>
+    /// Per class: owned slabs that are not current, least recently filled first.
+    var others: UnsafeMutablePointer<ListEnds<SlabMeta>>
+}
+
+enum ThreadCache {
+    /// Owned slabs looked at per refill before asking the shared pool for a new one.
+    static let refillScanLimit = 8
+
+    nonisolated(unsafe) static var unusedHeaps: UnsafeMutablePointer<ThreadHeap>? = nil
+
+    @inline(__always)
+    static var root: UnsafeMutablePointer<HakmemThreadRoot> {
+        withUnsafeMutablePointer(to: &hakmem_thread_root) { $0 }
+    }
+
+    @inline(__always)
+    static func heads(_ root: UnsafeMutablePointer<HakmemThreadRoot>) -> UnsafeMutablePointer<UnsafeMutableRawPointer?> {
+        UnsafeMutableRawPointer(root).assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+    }
+
+    static func others(_ heap: UnsafeMutablePointer<ThreadHeap>, _ c: Int) -> IntrusiveList<SlabMeta> {
+        IntrusiveList(ends: heap.pointee.others + c)
+    }
+
+    /// The calling thread's heap, created (and registered for the thread-exit hook) on first use.
+    static func heap() -> UnsafeMutablePointer<ThreadHeap>? {
+        let root = self.root
+        if root.pointee.heap != 0 { return UnsafeMutablePointer(bitPattern: root.pointee.heap) }
+        let lock = SharedPool.lock
+        lock.lock()
+        var heap = unusedHeaps
+        if let recycled = heap {
+            unusedHeaps = recycled.pointee.nextUnused
+        } else if let raw = Metadata.allocate(MemoryLayout<ThreadHeap>.stride
+                                              + SizeClass.count * (8 + MemoryLayout<ListEnds<SlabMeta>>.stride)) {
+            let fresh = raw.assumingMemoryBound(to: ThreadHeap.self)
+            let current = raw + MemoryLayout<ThreadHeap>.stride
+            fresh.pointee.current = current.assumingMemoryBound(to: Slab?.self)
+            fresh.pointee.others = (current + SizeClass.count * 8).assumingMemoryBound(to: ListEnds<SlabMeta>.self)
+            heap = fresh
+        }
+        lock.unlock()
+        guard let heap else { return nil }
+        heap.pointee.nextUnused = nil
+        root.pointee.heap = UInt(bitPattern: heap)
+        Lifecycle.registerThreadExit(heap)
+        return heap
+    }
+
+    /// Refills class `c` for the calling thread and returns one block, or nil when out of memory.
+    static func refill(_ c: Int) -> UnsafeMutableRawPointer? {
+        guard let heap = heap() else { return nil }
+        let head = heads(root) + c
+        if var slab = heap.pointee.current[c] {
+            if let block = take(&slab, into: head) { return block }
+            // Every carved block is live: park the slab until frees come back to it.
+            slab.pointee.live = slab.pointee.carved
+            slab.pointee.releaseTrigger = slab.pointee.live
+            others(heap, c).pushBack(slab)
+            heap.pointee.current[c] = nil
+        }
+        let parked = others(heap, c)
+        var scanned = 0
+        while scanned < refillScanLimit, var slab = parked.first {
+            scanned &+= 1
+            parked.remove(slab)
+            if let block = take(&slab, into: head) {
+                heap.pointee.current[c] = slab
+                return block
+            }
+            parked.pushBack(slab)
+        }
+        while true {
+            guard var slab = SharedPool.acquireSlab(forClass: c, owner: UInt(bitPattern: heap)) else { return nil }
+            if let block = take(&slab, into: head) {
+                heap.pointee.current[c] = slab
+                return block
+            }
+            // An adopted slab with every block live: keep it parked like our own.
+            slab.pointee.releaseTrigger = slab.pointee.live
+            parked.pushBack(slab)
+        }
+    }
+
+    /// Moves a slab's free blocks to the allocation list and returns the first, making the slab
+    /// current (its release trigger off), or returns nil and leaves the slab untouched.
+    private static func take(_ slab: inout Slab, into head: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> UnsafeMutableRawPointer? {
+        guard let block = slab.collectFreeBlocks().head else { return nil }
+        slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
+        head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
+        return block
+    }
+
+    /// The owner's free brought a parked slab's last live block home: give the slab back.
+    static func releaseParkedSlab(_ slab: Slab) {
+        let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: root.pointee.heap)!
+        others(heap, Int(slab.pointee.classIndex)).remove(slab)
+        SharedPool.releaseSlab(slab)
+    }
+
+    /// Thread exit: every slab goes back to the shared pool, free (EMPTY) or abandoned.
+    static func release(_ heap: UnsafeMutablePointer<ThreadHeap>) {
+        let root = self.root
+        let heads = self.heads(root)
+        for c in 0..<SizeClass.count {
+            if let slab = heap.pointee.current[c] {
+                heap.pointee.current[c] = nil
+                // The allocation list goes back onto the slab's own free list.
+                var count: UInt32 = 0
+                var block = heads[c]
+                heads[c] = nil
+                while let b = block {
+                    let next = b.load(as: UnsafeMutableRawPointer?.self)
+                    b.storeBytes(of: slab.pointee.localFree, as: UnsafeMutableRawPointer?.self)
+                    slab.pointee.localFree = b
+                    count &+= 1
+                    block = next
+                }
+                slab.pointee.localCount &+= count
+                slab.pointee.live = slab.pointee.carved
+                settle(slab)
+            }
+            let parked = others(heap, c)
+            while let slab = parked.popFront() { settle(slab) }
+        }
+        root.pointee.heap = 0
+        let lock = SharedPool.lock
+        lock.lock()
+        heap.pointee.nextUnused = unusedHeaps
+        unusedHeaps = heap
+        lock.unlock()
+    }
+
+    /// Folds remote frees into the slab's own list, then releases or abandons it.
+    private static func settle(_ slab: Slab) {
+        let remote = slab.takeRemoteFrees()
+        if let first = remote.head {
+            remote.tail!.storeBytes(of: slab.pointee.localFree, as: UnsafeMutableRawPointer?.self)
+            slab.pointee.localFree = first
+            slab.pointee.localCount &+= remote.count
+        }
+        slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
+        if slab.pointee.localCount == slab.pointee.live {
+            SharedPool.releaseSlab(slab)
+        } else {
+            SharedPool.abandonSlab(slab)
+        }
+    }
+}
