@@ -27,6 +27,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "hakmem", type: .dynamic, targets: ["Hakmem"]),
+        // SwiftPM keys products by name, so the tool cannot also be called "hakmem".
+        .executable(name: "hakmem-cli", targets: ["hakmem"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,6 +65,6 @@ let package = Package(
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "HakmemTests", dependencies: ["HakmemHosted"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Hakmem"]),
+        .testTarget(name: "IntegrationTests"),
     ]
 )

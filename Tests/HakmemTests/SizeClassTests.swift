@@ -1,0 +1,85 @@
+// Size-class mapping: every request lands in the smallest class that fits, waste stays bounded,
+// the division-free block check is exact, and aligned classes really are aligned.
+import XCTest
+@testable import HakmemHosted
+
+final class SizeClassTests: XCTestCase {
+    func testEveryRequestGetsTheSmallestClassThatFits() {
+        var previousClass = 0
+        for size in 0...SizeClass.largeLimit {
+            let c = SizeClass.index(forSize: size)
+            XCTAssertLessThan(c, SizeClass.count, "size \(size) maps past the last class")
+            let block = SizeClass.blockSize(ofClass: c)
+            XCTAssertGreaterThanOrEqual(block, size, "size \(size) got class \(c) of only \(block) bytes")
+            if c > 1 {
+                XCTAssertLessThan(SizeClass.blockSize(ofClass: c - 1), size,
+                                  "size \(size) got class \(c) though class \(c - 1) fits")
+            }
+            XCTAssertGreaterThanOrEqual(c, previousClass, "class index decreases at size \(size)")
+            previousClass = c
+            if c != SizeClass.index(forSize: size) { break }
+        }
+        XCTAssertEqual(SizeClass.index(forSize: SizeClass.largeLimit), SizeClass.count - 1)
+        XCTAssertEqual(SizeClass.blockSize(ofClass: SizeClass.count - 1), SizeClass.largeLimit)
+    }
+
+    func testBlockSizeRoundTripsAndAlignment() {
+        for c in 1..<SizeClass.count {
+            let block = SizeClass.blockSize(ofClass: c)
+            XCTAssertEqual(SizeClass.index(forSize: block), c, "class \(c) (\(block) B) does not map to itself")
+            XCTAssertEqual(block % 16, 0, "class \(c) block size \(block) is not a multiple of 16")
+        }
+    }
+
+    func testInternalWasteIsBounded() {
+        for size in 65...SizeClass.largeLimit where size % 7 == 0 || size & (size - 1) == 0 || size % 1000 == 1 {
+            let block = SizeClass.blockSize(ofClass: SizeClass.index(forSize: size))
+            XCTAssertLessThanOrEqual(Double(block - size) / Double(block), 0.25,
+                                     "size \(size) wastes \(block - size) of \(block) bytes")
+        }
+    }
+
+    func testSlabsFitInASuperSlabAndHoldEnoughBlocks() {
+        for c in 0..<SizeClass.count {
+            let slots = SizeClass.slotsPerSlab(ofClass: c)
+            let block = SizeClass.blockSize(ofClass: c)
+            XCTAssertLessThanOrEqual(slots, SuperSlab.slotCount - 1, "class \(c) needs \(slots) slots")
+            let blocks = slots * SuperSlab.slotSize / block
+            XCTAssertGreaterThanOrEqual(blocks, block <= SizeClass.midLimit ? 8 : 1, "class \(c): \(blocks) blocks per slab")
+        }
+    }
+
+    func testReciprocalFindsExactlyTheBlockStarts() {
+        for c in 0..<SizeClass.count {
+            let block = UInt64(SizeClass.blockSize(ofClass: c))
+            let m = SizeClass.reciprocal(ofBlockSize: Int(block))
+            let span = UInt64(SizeClass.slotsPerSlab(ofClass: c) * SuperSlab.slotSize)
+            var offset: UInt64 = 0
+            while offset < span {
+                let index = (offset &* m) >> SizeClass.reciprocalShift
+                let isStart = index * block == offset
+                XCTAssertEqual(isStart, offset % block == 0, "class \(c): offset \(offset) misjudged")
+                if isStart != (offset % block == 0) { return }
+                offset += 16
+            }
+        }
+    }
+
+    func testAlignedClassesAreMultiplesOfTheAlignment() {
+        var alignment = 32
+        while alignment <= SuperSlab.slotSize {
+            for size in [1, 17, 100, 1000, 5000, 70_000, 1_000_000] {
+                guard let c = SizeClass.index(forSize: size, alignment: alignment) else {
+                    XCTFail("no class for size \(size) aligned \(alignment)")
+                    continue
+                }
+                let block = SizeClass.blockSize(ofClass: c)
+                XCTAssertGreaterThanOrEqual(block, size)
+                XCTAssertEqual(block % alignment, 0, "class \(c) (\(block) B) for alignment \(alignment)")
+            }
+            alignment <<= 1
+        }
+        XCTAssertNil(SizeClass.index(forSize: 100, alignment: 2 * SuperSlab.slotSize))
+        XCTAssertNil(SizeClass.index(forSize: SizeClass.largeLimit + 1, alignment: 64))
+    }
+}

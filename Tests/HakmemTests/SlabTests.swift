@@ -1,0 +1,109 @@
+// Slabs and the shared pool, on the hosted build of the allocator's own sources: state
+// transitions UNUSED → ACTIVE → EMPTY, reuse order, carving, and the remote-free stack under
+// concurrent producers.
+import XCTest
+import Foundation
+@testable import HakmemHosted
+
+final class SlabTests: XCTestCase {
+    override func setUp() {
+        Lifecycle.ensureInitialized()
+    }
+
+    func testAcquireFormatsAnActiveSlabAndReleaseMakesItEmptyThenReused() {
+        let c = SizeClass.index(forSize: 48)
+        guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        XCTAssertEqual(slab.pointee.state, SlabMeta.active)
+        XCTAssertEqual(Int(slab.pointee.blockSize), 48)
+        XCTAssertEqual(slab.pointee.owner.load(ordering: .relaxed), 0x1000)
+        XCTAssertEqual(Int(slab.pointee.capacity), SuperSlab.slotSize / 48)
+        XCTAssertEqual(slab.pointee.spanStart % UInt(SuperSlab.slotSize), 0, "slab not on a slot boundary")
+        XCTAssertEqual(ChunkMap.kind(of: slab.pointee.spanStart), ChunkMap.superSlab)
+        XCTAssertTrue(SuperSlab.slab(containing: slab.pointee.spanStart + 4800) == slab, "masking finds another slab")
+
+        let (head, count) = slab.collectFreeBlocks()
+        XCTAssertNotNil(head)
+        XCTAssertEqual(Int(count), min(256, 16384 / 48), "first carve batch")
+        XCTAssertEqual(slab.pointee.carved, count)
+        XCTAssertTrue(slab.isBlockStart(slab.pointee.spanStart + 48 * 3))
+        XCTAssertFalse(slab.isBlockStart(slab.pointee.spanStart + 48 * 3 + 16), "interior pointer accepted")
+        XCTAssertFalse(slab.isBlockStart(slab.pointee.spanStart + 48 * UInt(count)), "uncarved block accepted")
+
+        SharedPool.releaseSlab(slab)
+        XCTAssertEqual(slab.pointee.state, SlabMeta.empty)
+        XCTAssertEqual(slab.pointee.owner.load(ordering: .relaxed), 0)
+        // EMPTY slabs of the same length are reused before UNUSED slots are claimed.
+        let other = SizeClass.index(forSize: 512)
+        guard let again = SharedPool.acquireSlab(forClass: other, owner: 0x2000) else { return XCTFail("no slab") }
+        XCTAssertTrue(again == slab, "EMPTY slab not reused first")
+        XCTAssertEqual(Int(again.pointee.blockSize), 512, "reused slab not reformatted")
+        XCTAssertEqual(again.pointee.carved, 0)
+        SharedPool.releaseSlab(again)
+    }
+
+    func testMultiSlotSlabsMapEverySlotToTheirFirst() {
+        let c = SizeClass.index(forSize: 48 * 1024)
+        guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        let slots = Int(slab.pointee.slotCount)
+        XCTAssertEqual(slots, SizeClass.slotsPerSlab(ofClass: c))
+        for slot in 0..<slots {
+            let inside = slab.pointee.spanStart + UInt(slot * SuperSlab.slotSize + 100)
+            XCTAssertTrue(SuperSlab.slab(containing: inside) == slab, "slot \(slot) of the slab maps elsewhere")
+        }
+        SharedPool.releaseSlab(slab)
+    }
+
+    func testRemoteFreeStackKeepsEveryBlockFromConcurrentProducers() {
+        let c = SizeClass.index(forSize: 64)
+        guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        slab.pointee.carved = slab.pointee.capacity
+        let producers = 4
+        let perProducer = Int(slab.pointee.capacity) / producers
+        let start = slab.pointee.spanStart
+        nonisolated(unsafe) let taken = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        taken.pointee = 0
+        let slabAddress = UInt(bitPattern: slab)
+        // Producers push while the owner drains concurrently, as happens in a running program.
+        DispatchQueue.concurrentPerform(iterations: producers + 1) { worker in
+            let slab = Slab(bitPattern: slabAddress)!
+            if worker == producers {
+                for _ in 0..<200 { taken.pointee += slab.takeRemoteFrees().count }
+                return
+            }
+            for i in 0..<perProducer {
+                let block = UnsafeMutableRawPointer(bitPattern: start + UInt((worker * perProducer + i) * 64))!
+                slab.pushRemoteFree(block)
+            }
+        }
+        var seen = Set<UInt>()
+        let rest = slab.takeRemoteFrees()
+        var block = rest.head
+        while let b = block {
+            XCTAssertTrue(seen.insert(UInt(bitPattern: b)).inserted, "block pushed twice")
+            block = b.load(as: UnsafeMutableRawPointer?.self)
+        }
+        XCTAssertEqual(Int(taken.pointee) + seen.count, producers * perProducer, "remote frees lost")
+        taken.deallocate()
+        slab.pointee.carved = 0
+        SharedPool.releaseSlab(slab)
+    }
+
+    func testThreadCacheRefillHandsOutDistinctAlignedBlocks() {
+        let c = SizeClass.index(forSize: 100)
+        var seen = Set<UInt>()
+        for _ in 0..<5000 {
+            let head = ThreadCache.heads(ThreadCache.root) + c
+            let block: UnsafeMutableRawPointer
+            if let b = head.pointee {
+                head.pointee = b.load(as: UnsafeMutableRawPointer?.self)
+                block = b
+            } else {
+                guard let b = ThreadCache.refill(c) else { return XCTFail("refill failed") }
+                block = b
+            }
+            XCTAssertEqual(UInt(bitPattern: block) % 16, 0)
+            XCTAssertTrue(seen.insert(UInt(bitPattern: block)).inserted, "block handed out twice")
+        }
+        for address in seen { hakmem_free(UnsafeMutableRawPointer(bitPattern: address)) }
+    }
+}
