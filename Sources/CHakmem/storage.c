@@ -13,3 +13,7 @@ unsigned char *const hakmem_chunk_map = hakmem_chunk_storage;
 // Start the allocator before main() when loaded with LD_PRELOAD (malloc may still come first).
 extern void hakmem_library_constructor(void);
 __attribute__((constructor)) static void hakmem_constructor(void) { hakmem_library_constructor(); }
+
+// Statistics at exit (HAKMEM_STATS), after main() returns or exit() is called.
+extern void hakmem_library_destructor(void);
+__attribute__((destructor)) static void hakmem_destructor(void) { hakmem_library_destructor(); }

@@ -27,6 +27,7 @@ public func hakmem_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
 @inline(never)
 func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
     Lifecycle.ensureInitialized()
+    Maintenance.run()
     let block: UnsafeMutableRawPointer?
     if UInt(size) <= UInt(SizeClass.largeLimit) {
         block = ThreadCache.refill(SizeClass.index(forSize: size))
@@ -177,6 +178,8 @@ func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
         Diagnostics.fail("free", "invalid pointer", address)
     }
     slab.pushRemoteFree(pointer)
+    // The counters live in the freeing thread's heap, so a thread that only frees gets one.
+    if ThreadCache.heap() != nil { Statistics.countRemoteFree(ofClass: Int(slab.pointee.classIndex)) }
 }
 
 /// A huge block, or a pointer hakmem never handed out.
@@ -196,6 +199,15 @@ public func hakmem_free_sized(_ pointer: UnsafeMutableRawPointer?, _ size: Int) 
 @_cdecl("hakmem_free_aligned_sized")
 public func hakmem_free_aligned_sized(_ pointer: UnsafeMutableRawPointer?, _ alignment: Int, _ size: Int) {
     hakmem_free(pointer)
+}
+
+/// Returns to the kernel all memory that can be returned now: this thread's parked slabs that
+/// other threads emptied, every EMPTY slab, cached SuperSlabs and huge mappings. Returns 1 if
+/// any memory was released (glibc's convention); `pad` is accepted and ignored.
+@_cdecl("hakmem_malloc_trim")
+public func hakmem_malloc_trim(_ pad: Int) -> Int32 {
+    Lifecycle.ensureInitialized()
+    return Maintenance.run(force: true) ? 1 : 0
 }
 
 // MARK: Queries

@@ -3,9 +3,13 @@
 // chunk map. The page just below the user's pointer holds the record of the mapping.
 // Freed mappings wait in a small cache (bounded in count and bytes) for reuse, since mapping
 // and unmapping a large region costs far more than reusing one; the cache is under its own lock.
+// A cached mapping's pages are purged when it enters the cache, so only its first page stays
+// resident; mappings older than the SuperSlab cache age are unmapped by `maintain`.
 
 struct HugeRecord {
     var magic: UInt64
+    /// When the mapping entered the cache (OS.milliseconds).
+    var cachedAt: UInt64
     var mappingStart: UInt
     var mappingLength: Int
     /// The user's pointer, so a stale or forged pointer into the mapping does not validate.
@@ -18,6 +22,14 @@ struct HugeCacheState: ~Copyable {
     var first: UnsafeMutablePointer<HugeRecord>?
     var count: Int
     var bytes: Int
+    var counters: HugeCounters
+}
+
+struct HugeCounters {
+    var allocations: UInt = 0
+    var frees: UInt = 0
+    var cachedCount: Int = 0
+    var mappedBytes: UInt = 0
 }
 
 enum HugeBlocks {
@@ -29,6 +41,7 @@ enum HugeBlocks {
 
     static func initialize(in region: UnsafeMutableRawPointer) -> Int {
         cache = region.assumingMemoryBound(to: HugeCacheState.self)
+        cache!.pointee.counters = HugeCounters()
         return MemoryLayout<HugeCacheState>.stride
     }
 
@@ -47,7 +60,8 @@ enum HugeBlocks {
         guard let start else { return nil }
         let user = (start &+ UInt(OS.pageSize) &+ UInt(align) &- 1) & ~(UInt(align) &- 1)
         let record = UnsafeMutablePointer<HugeRecord>(bitPattern: user &- UInt(OS.pageSize))!
-        record.pointee = HugeRecord(magic: magic, mappingStart: start, mappingLength: length, user: user, next: nil)
+        record.pointee = HugeRecord(magic: magic, cachedAt: 0, mappingStart: start, mappingLength: length,
+                                    user: user, next: nil)
         return UnsafeMutableRawPointer(bitPattern: user)
     }
 
@@ -56,6 +70,8 @@ enum HugeBlocks {
         let lock = self.lock
         lock.lock()
         ChunkMap.mark(UInt(bitPattern: base), length: length, as: ChunkMap.huge)
+        cache!.pointee.counters.mappedBytes &+= UInt(length)
+        cache!.pointee.counters.allocations &+= 1
         lock.unlock()
         return UInt(bitPattern: base)
     }
@@ -71,6 +87,7 @@ enum HugeBlocks {
                 link.pointee = record.pointee.next
                 cache!.pointee.count &-= 1
                 cache!.pointee.bytes &-= record.pointee.mappingLength
+                cache!.pointee.counters.allocations &+= 1
                 return record.pointee.mappingStart
             }
             link = withUnsafeMutablePointer(to: &record.pointee.next) { $0 }
@@ -97,20 +114,57 @@ enum HugeBlocks {
         record.pointee.magic = 0
         let lock = self.lock
         lock.lock()
+        cache!.pointee.counters.frees &+= 1
         if cache!.pointee.count < cacheCountLimit && cache!.pointee.bytes &+ length <= cacheByteLimit {
             // Keep the mapping, but not its contents: the pages go back to the kernel now.
             let cached = UnsafeMutablePointer<HugeRecord>(bitPattern: start)!
             OS.purge(UnsafeMutableRawPointer(bitPattern: start &+ UInt(OS.pageSize))!, length &- OS.pageSize)
-            cached.pointee = HugeRecord(magic: 0, mappingStart: start, mappingLength: length, user: 0,
-                                        next: cache!.pointee.first)
+            cached.pointee = HugeRecord(magic: 0, cachedAt: OS.milliseconds(), mappingStart: start,
+                                        mappingLength: length, user: 0, next: cache!.pointee.first)
             cache!.pointee.first = cached
             cache!.pointee.count &+= 1
             cache!.pointee.bytes &+= length
             lock.unlock()
             return
         }
-        ChunkMap.mark(start, length: length, as: ChunkMap.nothing)
+        unmapLocked(start, length)
         lock.unlock()
+    }
+
+    private static func unmapLocked(_ start: UInt, _ length: Int) {
+        ChunkMap.mark(start, length: length, as: ChunkMap.nothing)
+        cache!.pointee.counters.mappedBytes &-= UInt(length)
         OS.unmap(UnsafeMutableRawPointer(bitPattern: start)!, length)
+    }
+
+    /// Unmaps cached mappings older than the SuperSlab cache age (all of them when `force`).
+    @discardableResult
+    static func maintain(now: UInt64, force: Bool) -> Bool {
+        guard let cache else { return false }
+        let lock = self.lock
+        if force { lock.lock() } else if !lock.tryLock() { return false }
+        defer { lock.unlock() }
+        let age = force ? 0 : UInt64(Options.current.superSlabCacheMilliseconds)
+        var released = false
+        var link = withUnsafeMutablePointer(to: &cache.pointee.first) { $0 }
+        while let record = link.pointee {
+            if now &- record.pointee.cachedAt >= age {
+                link.pointee = record.pointee.next
+                cache.pointee.count &-= 1
+                cache.pointee.bytes &-= record.pointee.mappingLength
+                unmapLocked(record.pointee.mappingStart, record.pointee.mappingLength)
+                released = true
+            } else {
+                link = withUnsafeMutablePointer(to: &record.pointee.next) { $0 }
+            }
+        }
+        return released
+    }
+
+    static var counters: HugeCounters {
+        guard let cache else { return HugeCounters() }
+        var counters = cache.pointee.counters
+        counters.cachedCount = cache.pointee.count
+        return counters
     }
 }

@@ -34,10 +34,12 @@ enum Lifecycle {
     static func initialize() {
         if lifecycleState.compareExchange(expected: uninitialized, desired: initializing,
                                           ordering: .acquiring).exchanged {
-            // Pool state and huge cache share one zeroed piece of the metadata arena.
-            guard let region = Metadata.allocate(8192) else { OS.abortProcess() }
-            let used = SharedPool.initialize(in: region)
-            _ = HugeBlocks.initialize(in: region + ((used &+ 63) & ~63))
+            Options.load()
+            // Pool state, huge cache and statistics totals share one zeroed piece of the arena.
+            guard let region = Metadata.allocate(16384) else { OS.abortProcess() }
+            var used = (SharedPool.initialize(in: region) &+ 63) & ~63
+            used &+= (HugeBlocks.initialize(in: region + used) &+ 63) & ~63
+            _ = Statistics.initialize(in: region + used)
             _ = c_pthread_key_create(&threadExitKey, threadDidExit)
             lifecycleState.store(ready, ordering: .releasing)
             // May allocate (libc's atfork table), so only once the allocator is ready.

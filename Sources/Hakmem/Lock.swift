@@ -33,6 +33,15 @@ struct FutexLock {
         }
     }
 
+    /// Takes the lock only if nobody holds it; for work that can wait for another turn.
+    func tryLock() -> Bool {
+        if word.pointee.state.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
+            word.pointee.acquisitions.wrappingAdd(1, ordering: .relaxed)
+            return true
+        }
+        return false
+    }
+
     func unlock() {
         if word.pointee.state.exchange(0, ordering: .releasing) == 2 {
             _ = c_syscall(FutexLock.sysFutex, UnsafeMutableRawPointer(word), FutexLock.futexWakePrivate,

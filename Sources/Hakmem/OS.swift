@@ -24,6 +24,14 @@ func c_syscall(_ number: Int, _ a1: UnsafeMutableRawPointer, _ a2: Int32, _ a3: 
                _ a4: UnsafeRawPointer?, _ a5: UnsafeRawPointer?, _ a6: UInt32) -> Int
 @_extern(c, "sched_yield")
 func c_sched_yield() -> Int32
+@_extern(c, "clock_gettime")
+func c_clock_gettime(_ clock: Int32, _ time: UnsafeMutableRawPointer) -> Int32
+@_extern(c, "open")
+func c_open(_ path: UnsafePointer<CChar>, _ flags: Int32, _ mode: UInt32) -> Int32
+@_extern(c, "read")
+func c_read(_ fd: Int32, _ buf: UnsafeMutableRawPointer, _ count: Int) -> Int
+@_extern(c, "close")
+func c_close(_ fd: Int32) -> Int32
 
 enum OS {
     static let pageSize = 4096
@@ -69,6 +77,34 @@ enum OS {
     static func abortProcess() -> Never {
         while true { c_abort() }
     }
+
+    /// Milliseconds on a coarse monotonic clock (a vDSO read, no system call): enough to age
+    /// empty memory before returning it.
+    static func milliseconds() -> UInt64 {
+        var time = (0, 0)
+        withUnsafeMutableBytes(of: &time) { _ = c_clock_gettime(6 /* CLOCK_MONOTONIC_COARSE */, $0.baseAddress!) }
+        return UInt64(time.0) &* 1000 &+ UInt64(time.1 / 1_000_000)
+    }
+
+    /// Reads up to `capacity` bytes of a (small, /proc) file; returns the count, 0 on failure.
+    static func readFile(_ path: StaticString, into buffer: UnsafeMutableRawPointer, capacity: Int) -> Int {
+        let fd = c_open(UnsafeRawPointer(path.utf8Start).assumingMemoryBound(to: CChar.self), 0, 0)
+        if fd < 0 { return 0 }
+        var total = 0
+        while total < capacity {
+            let n = c_read(fd, buffer + total, capacity - total)
+            if n <= 0 { break }
+            total += n
+        }
+        _ = c_close(fd)
+        return total
+    }
+
+    static func createFile(_ path: UnsafePointer<CChar>) -> Int32 {
+        c_open(path, 0o1 | 0o100 | 0o1000 /* O_WRONLY | O_CREAT | O_TRUNC */, 0o644)
+    }
+
+    static func close(_ fd: Int32) { _ = c_close(fd) }
 
     static func setErrno(_ value: Int32) { c_errno_location().pointee = value }
 

@@ -8,13 +8,15 @@
 //   3. UNUSED slots claimed in a SuperSlab that has room,
 //   4. a SuperSlab from the cache of entirely unused ones,
 //   5. a freshly mapped SuperSlab.
-// Entirely free slabs come back as EMPTY up to a byte budget; past it their slots become UNUSED,
-// and a SuperSlab whose slots are all UNUSED goes to a bounded cache, then back to the kernel.
+// Giving memory back: an entirely free slab comes back as EMPTY (pages still resident, ready for
+// reuse) up to a byte budget; after the purge delay, or at once past the budget, its pages are
+// returned to the kernel (MADV_DONTNEED) and its slots become UNUSED. Invariant: UNUSED slots
+// hold no resident pages. A SuperSlab whose slots are all UNUSED waits in a bounded cache, then
+// is unmapped. Abandoned slabs that other threads' frees emptied are found by `maintain`.
 //
 // Why a lock rather than lock-free stacks: the pool is visited rarely and briefly, and HAKMEM's
 // own lock-free free list (seed 003) came out slower than a mutex; what costs is sharing, which
 // the per-thread slabs already avoid. The lock counts its contention for the statistics.
-
 import Synchronization
 
 struct PoolState: ~Copyable {
@@ -25,21 +27,28 @@ struct PoolState: ~Copyable {
     var cached: ListEnds<SuperSlabHeader>
     var cachedCount: Int
     var emptySpanBytes: Int
-    var superSlabsMapped: UInt
-    var superSlabsUnmapped: UInt
-    var slabsAdopted: UInt
-    /// Per class: abandoned slabs. Per slot count: EMPTY slabs.
+    /// When maintenance last ran (OS.milliseconds); read without the lock to decide whether to try.
+    let lastMaintenance: Atomic<UInt64>
+    var counters: PoolCounters
+    /// Per class: abandoned slabs. Per slot count: EMPTY slabs, most recently emptied first.
     var abandoned: UnsafeMutablePointer<ListEnds<SlabMeta>>
     var emptySpans: UnsafeMutablePointer<ListEnds<SlabMeta>>
+    /// Per class: slabs formatted for the class and not yet given back.
+    var slabsInUse: UnsafeMutablePointer<Int>
+}
+
+struct PoolCounters {
+    var superSlabsMapped: UInt = 0
+    var superSlabsUnmapped: UInt = 0
+    var slabsAdopted: UInt = 0
+    var bytesPurged: UInt = 0
 }
 
 enum SharedPool {
     nonisolated(unsafe) static var state: UnsafeMutablePointer<PoolState>? = nil
 
-    /// EMPTY slabs kept formatted for reuse before their slots are released.
+    /// EMPTY slabs kept resident for quick reuse before the purge delay has passed.
     static let emptySpanBudget = 8 << 20
-    /// Entirely unused SuperSlabs kept mapped before being unmapped.
-    static let cachedSuperSlabLimit = 4
 
     static let listNone: UInt32 = 0
     static let listPartial: UInt32 = 1
@@ -47,11 +56,17 @@ enum SharedPool {
 
     static func initialize(in region: UnsafeMutableRawPointer) -> Int {
         let pointer = region.assumingMemoryBound(to: PoolState.self)
-        let arrays = (region + MemoryLayout<PoolState>.stride).assumingMemoryBound(to: ListEnds<SlabMeta>.self)
-        pointer.pointee.abandoned = arrays
-        pointer.pointee.emptySpans = arrays + SizeClass.count
+        var cursor = region + MemoryLayout<PoolState>.stride
+        pointer.pointee.abandoned = cursor.assumingMemoryBound(to: ListEnds<SlabMeta>.self)
+        cursor += SizeClass.count * MemoryLayout<ListEnds<SlabMeta>>.stride
+        pointer.pointee.emptySpans = cursor.assumingMemoryBound(to: ListEnds<SlabMeta>.self)
+        cursor += SuperSlab.slotCount * MemoryLayout<ListEnds<SlabMeta>>.stride
+        pointer.pointee.slabsInUse = cursor.assumingMemoryBound(to: Int.self)
+        cursor += SizeClass.count * MemoryLayout<Int>.stride
+        pointer.pointee.counters = PoolCounters()
+        pointer.pointee.lastMaintenance.store(OS.milliseconds(), ordering: .relaxed)
         state = pointer
-        return MemoryLayout<PoolState>.stride + (SizeClass.count + SuperSlab.slotCount) * MemoryLayout<ListEnds<SlabMeta>>.stride
+        return cursor - region
     }
 
     static var lock: FutexLock {
@@ -71,6 +86,8 @@ enum SharedPool {
         IntrusiveList(ends: state!.pointee.emptySpans + slots)
     }
 
+    // MARK: Acquire
+
     /// A slab of class `c` owned by `owner`, or nil if the system has no memory left.
     /// An adopted slab may have no free block yet; the caller collects and decides.
     static func acquireSlab(forClass c: Int, owner: UInt) -> Slab? {
@@ -78,18 +95,21 @@ enum SharedPool {
         lock.lock()
         defer { lock.unlock() }
         if let slab = abandonedList(c).popFront() {
-            state!.pointee.slabsAdopted &+= 1
+            state!.pointee.counters.slabsAdopted &+= 1
             slab.pointee.owner.store(owner, ordering: .releasing)
             return slab
         }
         let slots = SizeClass.slotsPerSlab(ofClass: c)
-        if var slab = emptyList(slots: slots).popFront() {
+        var slab: Slab
+        if let empty = emptyList(slots: slots).popFront() {
             state!.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
-            slab.format(forClass: c, owner: owner)
-            return slab
+            slab = empty
+        } else {
+            guard let claimed = claimSlots(slots) else { return nil }
+            slab = claimed
         }
-        guard var slab = claimSlots(slots) else { return nil }
         slab.format(forClass: c, owner: owner)
+        state!.pointee.slabsInUse[c] &+= 1
         return slab
     }
 
@@ -109,7 +129,7 @@ enum SharedPool {
             header = cached
         } else {
             guard let fresh = SuperSlab.map() else { return nil }
-            state!.pointee.superSlabsMapped &+= 1
+            state!.pointee.counters.superSlabsMapped &+= 1
             header = fresh
         }
         let slot = SuperSlab.claimSlots(header, count: slots)!
@@ -131,37 +151,54 @@ enum SharedPool {
         }
     }
 
+    // MARK: Release
+
     /// Takes back a slab with no live block. Its owner has stopped using it.
     static func releaseSlab(_ slab: Slab) {
         let lock = self.lock
         lock.lock()
         defer { lock.unlock() }
+        releaseLocked(slab)
+    }
+
+    private static func releaseLocked(_ slab: Slab) {
         slab.pointee.owner.store(0, ordering: .relaxed)
-        slab.pointee.state = SlabMeta.empty
+        state!.pointee.slabsInUse[Int(slab.pointee.classIndex)] &-= 1
         let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
-        if state!.pointee.emptySpanBytes &+ bytes <= emptySpanBudget {
+        if Options.current.purgeDelayMilliseconds > 0 && state!.pointee.emptySpanBytes &+ bytes <= emptySpanBudget {
+            slab.pointee.state = SlabMeta.empty
+            slab.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
             state!.pointee.emptySpanBytes &+= bytes
             emptyList(slots: Int(slab.pointee.slotCount)).pushFront(slab)
             return
         }
-        releaseSlots(of: slab)
+        purgeAndReleaseSlots(of: slab)
     }
 
-    private static func releaseSlots(of slab: Slab) {
+    /// Returns a slab's pages to the kernel and its slots to UNUSED; may cache or unmap the SuperSlab.
+    private static func purgeAndReleaseSlots(of slab: Slab) {
+        let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
+        OS.purge(UnsafeMutableRawPointer(bitPattern: slab.pointee.spanStart)!, bytes)
+        state!.pointee.counters.bytesPurged &+= UInt(bytes)
         let header = SuperSlab.superSlab(of: slab)
         SuperSlab.releaseSlots(of: slab)
         guard SuperSlab.isEntirelyUnused(header) else {
             if header.pointee.list == listNone { move(header, to: listPartial) }
             return
         }
-        if state!.pointee.cachedCount < cachedSuperSlabLimit {
+        if state!.pointee.cachedCount < Options.current.superSlabCacheCount {
+            header.pointee.cachedAt = OS.milliseconds()
             move(header, to: listCached)
             state!.pointee.cachedCount &+= 1
         } else {
-            move(header, to: listNone)
-            SuperSlab.unmap(header)
-            state!.pointee.superSlabsUnmapped &+= 1
+            unmap(header)
         }
+    }
+
+    private static func unmap(_ header: UnsafeMutablePointer<SuperSlabHeader>) {
+        move(header, to: listNone)
+        SuperSlab.unmap(header)
+        state!.pointee.counters.superSlabsUnmapped &+= 1
     }
 
     /// Hands a slab that still has live blocks to the pool after its owner thread exited;
@@ -173,4 +210,73 @@ enum SharedPool {
         slab.pointee.owner.store(SlabMeta.abandonedOwner, ordering: .releasing)
         abandonedList(Int(slab.pointee.classIndex)).pushFront(slab)
     }
+
+    // MARK: Maintenance
+
+    /// Returns memory whose time has come, from a slow path of any thread: EMPTY slabs past the
+    /// purge delay, abandoned slabs that remote frees emptied, cached SuperSlabs past their age.
+    /// Runs at most every half purge delay, and never waits for the lock. `force` (malloc_trim)
+    /// returns everything returnable now. Returns whether any memory went back.
+    @discardableResult
+    static func maintain(now: UInt64, force: Bool = false) -> Bool {
+        guard let state else { return false }
+        let period = UInt64(Options.current.purgeDelayMilliseconds / 2)
+        let last = state.pointee.lastMaintenance.load(ordering: .relaxed)
+        if !force && now &- last < period { return false }
+        let lock = self.lock
+        if force {
+            lock.lock()
+        } else {
+            guard state.pointee.lastMaintenance.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged,
+                  lock.tryLock() else { return false }
+        }
+        defer { lock.unlock() }
+        let purgedBefore = state.pointee.counters.bytesPurged
+        let unmappedBefore = state.pointee.counters.superSlabsUnmapped
+        sweepAbandoned()
+        let delay = force ? 0 : UInt32(Options.current.purgeDelayMilliseconds)
+        for slots in 1..<SuperSlab.slotCount {
+            let list = emptyList(slots: slots)
+            // Oldest at the back: purge from there until one is young enough to keep.
+            while let oldest = list.ends.pointee.last,
+                  UInt32(truncatingIfNeeded: now) &- oldest.pointee.emptySince >= delay {
+                list.remove(oldest)
+                state.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
+                purgeAndReleaseSlots(of: oldest)
+            }
+        }
+        let age = force ? 0 : UInt64(Options.current.superSlabCacheMilliseconds)
+        while let oldest = cachedList.ends.pointee.last, now &- oldest.pointee.cachedAt >= age {
+            state.pointee.cachedCount &-= 1
+            unmap(oldest)
+        }
+        return state.pointee.counters.bytesPurged != purgedBefore
+            || state.pointee.counters.superSlabsUnmapped != unmappedBefore
+    }
+
+    /// Abandoned slabs belong to the pool: fold in their remote frees and release the empty ones.
+    private static func sweepAbandoned() {
+        for c in 0..<SizeClass.count {
+            let list = abandonedList(c)
+            var candidate = list.first
+            while let slab = candidate {
+                candidate = slab.pointee.next
+                if slab.foldRemoteFrees() {
+                    Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
+                    list.remove(slab)
+                    releaseLocked(slab)
+                }
+            }
+        }
+    }
+
+    // MARK: Statistics
+
+    static func forEachClassInUse(_ body: (Int, Int) -> Void) {
+        for c in 0..<SizeClass.count { body(c, state!.pointee.slabsInUse[c]) }
+    }
+
+    static var counters: PoolCounters { state!.pointee.counters }
+    static var cachedSuperSlabs: Int { state!.pointee.cachedCount }
+    static var emptySlabBytes: Int { state!.pointee.emptySpanBytes }
 }

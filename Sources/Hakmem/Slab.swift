@@ -38,7 +38,8 @@ struct SlabMeta: ~Copyable {
     var state: UInt8
     var slotCount: UInt8
     var firstSlot: UInt8
-    var padding0: UInt32
+    /// When the slab became EMPTY (OS.milliseconds, truncated), to age it before purging.
+    var emptySince: UInt32
     // Second cache line: written by other threads, and list links used on slow paths.
     let threadFree: Atomic<UInt>
     var next: UnsafeMutablePointer<SlabMeta>?
@@ -64,6 +65,7 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
     mutating func collectFreeBlocks() -> (head: UnsafeMutableRawPointer?, count: UInt32) {
         var head = pointee.localFree
         var count = pointee.localCount
+        Statistics.countLocalFrees(count, ofClass: Int(pointee.classIndex))
         pointee.localFree = nil
         pointee.localCount = 0
         let remote = takeRemoteFrees()
@@ -93,6 +95,20 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         return (head, tail, count)
     }
 
+    /// Moves the remote frees onto the slab's own free list (the slab must not be current) and
+    /// says whether that left the slab without a live block.
+    func foldRemoteFrees() -> Bool {
+        let remote = takeRemoteFrees()
+        if let first = remote.head {
+            remote.tail!.storeBytes(of: pointee.localFree, as: UnsafeMutableRawPointer?.self)
+            pointee.localFree = first
+            pointee.localCount &+= remote.count
+            // These were counted as frees when pushed; the local count is counted when consumed.
+            Statistics.uncountLocalFrees(remote.count, ofClass: Int(pointee.classIndex))
+        }
+        return pointee.localCount == pointee.live
+    }
+
     /// Pushes a block freed by a thread that does not own the slab. Lock-free; never waits.
     func pushRemoteFree(_ block: UnsafeMutableRawPointer) {
         var top = pointee.threadFree.load(ordering: .relaxed)
@@ -111,7 +127,7 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         let remaining = pointee.capacity &- pointee.carved
         guard remaining > 0 else { return (nil, 0) }
         let size = UInt(pointee.blockSize)
-        var batch = UInt32(16384 / size)
+        var batch = UInt32(UInt(Options.current.classCacheBytes) / size)
         if batch == 0 { batch = 1 }
         if batch > 256 { batch = 256 }
         if batch > remaining { batch = remaining }

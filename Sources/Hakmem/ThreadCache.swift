@@ -2,21 +2,28 @@
 //
 // The hit paths (API.swift) touch only the thread root (`hakmem_thread_root`, initial-exec TLS):
 // malloc pops `heads[c]`, the allocation list of the current slab of class c. This file holds
-// what runs when that list is empty (refill) and when a thread exits (hand everything back).
+// what runs when that list is empty (refill), the periodic sweep of the thread's parked slabs,
+// and what runs when the thread exits (hand everything back).
 //
 // Ownership: a ThreadHeap and every slab it owns are touched only by the owning thread; other
 // threads reach its slabs only through their atomic `threadFree` stacks. When the thread exits,
-// entirely free slabs go back to the shared pool as EMPTY and the others are abandoned to it,
-// to be adopted by the next thread that needs their class: nothing stays stranded with a thread.
+// entirely free slabs go back to the shared pool and the others are abandoned to it, to be
+// adopted by the next thread that needs their class: nothing stays stranded with a thread.
 import CHakmem
 
 struct ThreadHeap {
     /// Recycling link while the heap is not in use.
     var nextUnused: UnsafeMutablePointer<ThreadHeap>?
+    /// Link of the list of every heap, for statistics (under the pool lock).
+    var nextInAll: UnsafeMutablePointer<ThreadHeap>?
     /// Per class: the current slab, whose allocation list is `heads[c]` in the thread root.
     var current: UnsafeMutablePointer<Slab?>
-    /// Per class: owned slabs that are not current, least recently filled first.
+    /// Per class: owned slabs that are not current, least recently looked at first.
     var others: UnsafeMutablePointer<ListEnds<SlabMeta>>
+    /// Per class: this thread's statistics counters.
+    var counters: UnsafeMutablePointer<ClassCounters>
+    /// When this thread last swept its parked slabs (OS.milliseconds).
+    var lastSweep: UInt64
 }
 
 enum ThreadCache {
@@ -48,19 +55,34 @@ enum ThreadCache {
         var heap = unusedHeaps
         if let recycled = heap {
             unusedHeaps = recycled.pointee.nextUnused
-        } else if let raw = Metadata.allocate(MemoryLayout<ThreadHeap>.stride
-                                              + SizeClass.count * (8 + MemoryLayout<ListEnds<SlabMeta>>.stride)) {
-            let fresh = raw.assumingMemoryBound(to: ThreadHeap.self)
-            let current = raw + MemoryLayout<ThreadHeap>.stride
-            fresh.pointee.current = current.assumingMemoryBound(to: Slab?.self)
-            fresh.pointee.others = (current + SizeClass.count * 8).assumingMemoryBound(to: ListEnds<SlabMeta>.self)
+        } else if let fresh = makeHeap() {
+            fresh.pointee.nextInAll = Statistics.allHeaps
+            Statistics.allHeaps = fresh
             heap = fresh
         }
         lock.unlock()
         guard let heap else { return nil }
         heap.pointee.nextUnused = nil
+        heap.pointee.lastSweep = OS.milliseconds()
         root.pointee.heap = UInt(bitPattern: heap)
         Lifecycle.registerThreadExit(heap)
+        return heap
+    }
+
+    /// A zeroed heap from the metadata arena. Caller holds the pool lock.
+    private static func makeHeap() -> UnsafeMutablePointer<ThreadHeap>? {
+        let currentBytes = SizeClass.count * MemoryLayout<Slab?>.stride
+        let othersBytes = SizeClass.count * MemoryLayout<ListEnds<SlabMeta>>.stride
+        let countersBytes = SizeClass.count * MemoryLayout<ClassCounters>.stride
+        guard let raw = Metadata.allocate(MemoryLayout<ThreadHeap>.stride + currentBytes + othersBytes + countersBytes)
+        else { return nil }
+        let heap = raw.assumingMemoryBound(to: ThreadHeap.self)
+        var cursor = raw + MemoryLayout<ThreadHeap>.stride
+        heap.pointee.current = cursor.assumingMemoryBound(to: Slab?.self)
+        cursor += currentBytes
+        heap.pointee.others = cursor.assumingMemoryBound(to: ListEnds<SlabMeta>.self)
+        cursor += othersBytes
+        heap.pointee.counters = cursor.assumingMemoryBound(to: ClassCounters.self)
         return heap
     }
 
@@ -102,7 +124,9 @@ enum ThreadCache {
     /// Moves a slab's free blocks to the allocation list and returns the first, making the slab
     /// current (its release trigger off), or returns nil and leaves the slab untouched.
     private static func take(_ slab: inout Slab, into head: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> UnsafeMutableRawPointer? {
-        guard let block = slab.collectFreeBlocks().head else { return nil }
+        let (first, count) = slab.collectFreeBlocks()
+        guard let block = first else { return nil }
+        Statistics.countHandedOut(count, ofClass: Int(slab.pointee.classIndex))
         slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
         head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
         return block
@@ -111,8 +135,32 @@ enum ThreadCache {
     /// The owner's free brought a parked slab's last live block home: give the slab back.
     static func releaseParkedSlab(_ slab: Slab) {
         let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: root.pointee.heap)!
+        Statistics.countLocalFrees(slab.pointee.localCount, ofClass: Int(slab.pointee.classIndex))
         others(heap, Int(slab.pointee.classIndex)).remove(slab)
         SharedPool.releaseSlab(slab)
+    }
+
+    /// Every purge period, from a slow path of this thread: fold other threads' frees into the
+    /// parked slabs and give back those left without a live block, so memory freed by other
+    /// threads returns even if this thread never allocates that class again.
+    static func sweepParkedSlabs(now: UInt64, force: Bool = false) {
+        let rootHeap = root.pointee.heap
+        guard rootHeap != 0 else { return }
+        let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: rootHeap)!
+        if !force && now &- heap.pointee.lastSweep < UInt64(Options.current.purgeDelayMilliseconds / 2) { return }
+        heap.pointee.lastSweep = now
+        for c in 0..<SizeClass.count {
+            let parked = others(heap, c)
+            var candidate = parked.first
+            while let slab = candidate {
+                candidate = slab.pointee.next
+                if slab.foldRemoteFrees() {
+                    Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
+                    parked.remove(slab)
+                    SharedPool.releaseSlab(slab)
+                }
+            }
+        }
     }
 
     /// Thread exit: every slab goes back to the shared pool, free (EMPTY) or abandoned.
@@ -122,7 +170,8 @@ enum ThreadCache {
         for c in 0..<SizeClass.count {
             if let slab = heap.pointee.current[c] {
                 heap.pointee.current[c] = nil
-                // The allocation list goes back onto the slab's own free list.
+                // The allocation list goes back onto the slab's own free list; those blocks were
+                // counted as handed out and are neither allocations nor frees.
                 var count: UInt32 = 0
                 var block = heads[c]
                 heads[c] = nil
@@ -133,6 +182,8 @@ enum ThreadCache {
                     count &+= 1
                     block = next
                 }
+                heap.pointee.counters[c].handedOut &-= UInt(count)
+                Statistics.uncountLocalFrees(count, ofClass: c)
                 slab.pointee.localCount &+= count
                 slab.pointee.live = slab.pointee.carved
                 settle(slab)
@@ -143,21 +194,20 @@ enum ThreadCache {
         root.pointee.heap = 0
         let lock = SharedPool.lock
         lock.lock()
+        Statistics.retire(heap)
         heap.pointee.nextUnused = unusedHeaps
         unusedHeaps = heap
         lock.unlock()
     }
 
-    /// Folds remote frees into the slab's own list, then releases or abandons it.
+    /// Folds remote frees into the slab's own list, then releases or abandons it. The local
+    /// frees are counted here; an abandoned slab's are counted again by whoever consumes them,
+    /// so they are taken back out.
     private static func settle(_ slab: Slab) {
-        let remote = slab.takeRemoteFrees()
-        if let first = remote.head {
-            remote.tail!.storeBytes(of: slab.pointee.localFree, as: UnsafeMutableRawPointer?.self)
-            slab.pointee.localFree = first
-            slab.pointee.localCount &+= remote.count
-        }
+        let c = Int(slab.pointee.classIndex)
         slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
-        if slab.pointee.localCount == slab.pointee.live {
+        if slab.foldRemoteFrees() {
+            Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
             SharedPool.releaseSlab(slab)
         } else {
             SharedPool.abandonSlab(slab)
