@@ -19,7 +19,7 @@ let exportedNames = [
 let embeddedFlags: [String] = [
     "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern", "-wmo",
     "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked",
-    "-Xcc", "-fno-stack-protector",
+    "-Xcc", "-fno-stack-protector", "-Xcc", "-momit-leaf-frame-pointer",
 ]
 
 let package = Package(
@@ -60,11 +60,13 @@ let package = Package(
             path: "Sources/HakmemHosted",
             swiftSettings: [.unsafeFlags(["-enable-experimental-feature", "Extern", "-enforce-exclusivity=unchecked"])]
         ),
+        .target(name: "BenchKit"),
         .executableTarget(
             name: "hakmem",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "HakmemTests", dependencies: ["HakmemHosted"]),
+        .testTarget(name: "BenchKitTests", dependencies: ["BenchKit"]),
         .testTarget(name: "IntegrationTests"),
     ]
 )

@@ -3,12 +3,9 @@
 #include "CHakmem.h"
 
 __attribute__((visibility("hidden"))) __thread HakmemThreadRoot hakmem_thread_root
-    __attribute__((tls_model("initial-exec"))) = {{0}, 0};
+    __attribute__((tls_model("initial-exec"))) = {{0}, 0, {0}};
 
-__attribute__((visibility("hidden"), aligned(4096)))
-unsigned char hakmem_chunk_storage[HAKMEM_CHUNK_COUNT];
 
-unsigned char *const hakmem_chunk_map = hakmem_chunk_storage;
 
 // Start the allocator before main() when loaded with LD_PRELOAD (malloc may still come first).
 extern void hakmem_library_constructor(void);

@@ -10,11 +10,12 @@ import Synchronization
 
 // MARK: Allocation
 
-@_cdecl("hakmem_malloc")
+@_cdecl("hakmem_malloc") @inline(__always)
 public func hakmem_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
-    if _fastPath(UInt(size) <= UInt(SizeClass.largeLimit)) {
-        let c = SizeClass.index(forSize: size)
-        let head = ThreadCache.heads(ThreadCache.root) + c
+    if _fastPath(UInt(bitPattern: size) <= UInt(SizeClass.tinyLimit)) {
+        let root = ThreadCache.root
+        let c = Int(ThreadCache.smallClassTable(root)[(size &+ 15) &>> 4])
+        let head = ThreadCache.heads(root) + c
         if let block = head.pointee {
             head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
             return block
@@ -29,9 +30,16 @@ func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
     Lifecycle.ensureInitialized()
     Maintenance.run()
     let block: UnsafeMutableRawPointer?
-    if UInt(size) <= UInt(SizeClass.largeLimit) {
-        block = ThreadCache.refill(SizeClass.index(forSize: size))
-    } else if UInt(size) > UInt(Int.max) {
+    if UInt(bitPattern: size) <= UInt(SizeClass.largeLimit) {
+        let c = SizeClass.index(forSize: size)
+        let head = ThreadCache.heads(ThreadCache.root) + c
+        if let hit = head.pointee {
+            // A Mid or Large class, or the first call before start-up filled the size table.
+            head.pointee = hit.load(as: UnsafeMutableRawPointer?.self)
+            return hit
+        }
+        block = ThreadCache.refill(c)
+    } else if size < 0 {
         block = nil
     } else {
         block = HugeBlocks.allocate(size, alignment: OS.pageSize)
@@ -43,7 +51,7 @@ func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
 /// A block of `size` bytes aligned to `alignment` (a power of two).
 func allocateAligned(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     if alignment <= 16 { return hakmem_malloc(size) }
-    guard UInt(size) <= UInt(Int.max) else {
+    guard size >= 0 else {
         OS.setErrno(OS.enomem)
         return nil
     }
@@ -147,13 +155,12 @@ public func hakmem_pvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
 
 // MARK: Release
 
-@_cdecl("hakmem_free")
+@_cdecl("hakmem_free") @inline(__always)
 public func hakmem_free(_ pointer: UnsafeMutableRawPointer?) {
-    guard let pointer else { return }
+    // NULL falls in chunk 0, where hakmem never maps anything: freeUnusual handles it.
     let address = UInt(bitPattern: pointer)
-    guard _fastPath(ChunkMap.kind(of: address) == ChunkMap.superSlab) else {
-        return freeUnusual(pointer)
-    }
+    guard _fastPath(ChunkMap.kind(of: address) == ChunkMap.superSlab) else { return freeUnusual(pointer) }
+    let pointer = pointer.unsafelyUnwrapped
     let slab = SuperSlab.slab(containing: address)
     let root = ThreadCache.root
     guard _fastPath(slab.pointee.owner.load(ordering: .relaxed) == root.pointee.heap),
@@ -184,7 +191,8 @@ func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
 
 /// A huge block, or a pointer hakmem never handed out.
 @inline(never)
-func freeUnusual(_ pointer: UnsafeMutableRawPointer) {
+func freeUnusual(_ pointer: UnsafeMutableRawPointer?) {
+    guard let pointer else { return }
     guard let record = HugeBlocks.record(of: UInt(bitPattern: pointer)) else {
         Diagnostics.fail("free", "invalid pointer", UInt(bitPattern: pointer))
     }

@@ -15,14 +15,19 @@ enum ChunkMap {
     static func kind(of address: UInt) -> UInt8 {
         let chunk = address &>> UInt(SuperSlab.shift)
         if chunk >= chunkCount { return nothing }
-        return hakmem_chunk_map[Int(chunk)]
+        return bytes[Int(chunk)]
+    }
+
+    @inline(__always)
+    static var bytes: UnsafeMutablePointer<UInt8> {
+        withUnsafeMutablePointer(to: &hakmem_chunk_map) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) }
     }
 
     static func mark(_ start: UInt, length: Int, as kind: UInt8) {
         var chunk = start &>> UInt(SuperSlab.shift)
         let end = (start &+ UInt(length) &+ UInt(SuperSlab.size) &- 1) &>> UInt(SuperSlab.shift)
         while chunk < end {
-            hakmem_chunk_map[Int(chunk)] = kind
+            bytes[Int(chunk)] = kind
             chunk &+= 1
         }
     }

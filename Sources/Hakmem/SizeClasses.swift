@@ -27,6 +27,12 @@ enum SizeClass {
         return 9 &+ (log &- 7) &* 4 &+ quarter
     }
 
+    /// Fills a thread's `small_class` table, the lookup malloc's hit path uses for requests ≤ 1 KiB
+    /// (one load instead of the arithmetic of `index(forSize:)`).
+    static func fillSmallClassTable(_ table: UnsafeMutablePointer<UInt8>) {
+        for i in 0...(tinyLimit / 16) { table[i] = UInt8(index(forSize: i &* 16)) }
+    }
+
     static func blockSize(ofClass c: Int) -> Int {
         if c <= 8 { return c == 0 ? 16 : c &* 16 }
         let log = 7 &+ (c &- 9) / 4

@@ -42,6 +42,12 @@ enum ThreadCache {
         UnsafeMutableRawPointer(root).assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
     }
 
+    @inline(__always)
+    static func smallClassTable(_ root: UnsafeMutablePointer<HakmemThreadRoot>) -> UnsafeMutablePointer<UInt8> {
+        (UnsafeMutableRawPointer(root) + MemoryLayout<UInt>.stride &* (Int(HAKMEM_CLASS_SLOTS) &+ 1))
+            .assumingMemoryBound(to: UInt8.self)
+    }
+
     static func others(_ heap: UnsafeMutablePointer<ThreadHeap>, _ c: Int) -> IntrusiveList<SlabMeta> {
         IntrusiveList(ends: heap.pointee.others + c)
     }
@@ -64,6 +70,7 @@ enum ThreadCache {
         guard let heap else { return nil }
         heap.pointee.nextUnused = nil
         heap.pointee.lastSweep = OS.milliseconds()
+        SizeClass.fillSmallClassTable(smallClassTable(root))
         root.pointee.heap = UInt(bitPattern: heap)
         Lifecycle.registerThreadExit(heap)
         return heap

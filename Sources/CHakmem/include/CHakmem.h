@@ -10,9 +10,12 @@
 /// One per thread, initial-exec TLS (read with a single %fs-relative access).
 /// `heads[c]` is the allocation list of the slab the thread is currently carving class c from;
 /// only the owning thread reads or writes it. `heap` points at the thread's ThreadHeap, or is 0.
+/// `small_class[(size + 15) / 16]` is the class of a request of at most 1 KiB; all zero (class 0,
+/// whose list is empty until the heap exists) until the thread's heap is created.
 typedef struct HakmemThreadRoot {
     void *heads[HAKMEM_CLASS_SLOTS];
     uintptr_t heap;
+    uint8_t small_class[72];
 } HakmemThreadRoot;
 
 extern __thread HakmemThreadRoot hakmem_thread_root
@@ -23,7 +26,9 @@ extern __thread HakmemThreadRoot hakmem_thread_root
 /// Bytes are written only under the shared pool's lock; readers may read without it.
 #define HAKMEM_CHUNK_SHIFT 21
 #define HAKMEM_CHUNK_COUNT (1ull << (47 - HAKMEM_CHUNK_SHIFT))
-extern unsigned char *const hakmem_chunk_map
-    __attribute__((swift_attr("nonisolated(unsafe)")));
+/// Declared by its first byte only: Swift cannot import a 64 MiB array (it would be a tuple) nor an
+/// incomplete one; it takes the address and indexes from there. Defined in chunk_map.c.
+struct HakmemChunkMapStart { unsigned char first; };
+extern struct HakmemChunkMapStart hakmem_chunk_map __attribute__((swift_attr("nonisolated(unsafe)")));
 
 #endif
