@@ -1,0 +1,503 @@
+/* api_edge: the malloc API's edge cases, checked one by one against glibc's
+ * documented behaviour.
+ *
+ * Prints `ok NAME` or `FAIL NAME: detail` per check (`skip NAME: why` for an
+ * optional entry point that is absent) and exits 1 if any check failed.  The
+ * first line, `info malloc from PATH`, names the object that supplies malloc,
+ * so a caller can tell whether its LD_PRELOAD took effect.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* C23 sized frees: checked only when the allocator under test provides them. */
+extern void free_sized(void *, size_t) __attribute__((weak));
+extern void free_aligned_sized(void *, size_t, size_t) __attribute__((weak));
+
+static int failures;
+
+/* A check counts as one failure however many problems it finds; it prints the
+ * first few of them. */
+struct check {
+    const char *name;
+    int failed;
+};
+
+static void fail(struct check *c, const char *fmt, ...)
+{
+    if (c->failed++ == 0)
+        failures++;
+    if (c->failed > 3)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    printf("FAIL %s: ", c->name);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+}
+
+static void done(struct check *c)
+{
+    if (!c->failed)
+        printf("ok %s\n", c->name);
+    fflush(stdout); /* keep the report in order if a later check crashes */
+}
+
+/* Sizes and pointers pass through volatile so the compiler can neither fold
+ * nor warn about the deliberately absurd requests. */
+static size_t opaque(size_t n)
+{
+    volatile size_t v = n;
+    return v;
+}
+
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(i * 31 + seed);
+}
+
+/* Returns the first offset in [0, n) not matching fill(seed), or -1. */
+static long mismatch(const unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != (unsigned char)(i * 31 + seed))
+            return (long)i;
+    return -1;
+}
+
+static long first_nonzero(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != 0)
+            return (long)i;
+    return -1;
+}
+
+static void check_malloc_zero(void)
+{
+    struct check c = {.name = "malloc-zero"};
+    void *a = malloc(opaque(0)), *b = malloc(opaque(0));
+    if (a == NULL || b == NULL)
+        fail(&c, "malloc(0) returned NULL (%p, %p)", a, b);
+    else if (a == b)
+        fail(&c, "two malloc(0) calls returned the same pointer %p", a);
+    free(a);
+    free(b);
+    done(&c);
+}
+
+static void check_alignment(void)
+{
+    struct check c = {.name = "malloc-alignment"};
+    enum { N = 4096 };
+    static void *blocks[N + 1];
+    /* All live at once, so each size lands at a distinct address. */
+    for (size_t n = 1; n <= N; n++) {
+        blocks[n] = malloc(n);
+        uintptr_t need = n > 8 ? 16 : 8;
+        if (blocks[n] == NULL)
+            fail(&c, "malloc(%zu) returned NULL", n);
+        else if ((uintptr_t)blocks[n] % need)
+            fail(&c, "malloc(%zu) = %p is not %zu-aligned", n, blocks[n], (size_t)need);
+        else
+            memset(blocks[n], 0x5A, n);
+    }
+    for (size_t n = 1; n <= N; n++)
+        free(blocks[n]);
+    static const size_t larger[] = {4097, 5000, 12345, 65535, 65536, 65537, 100000, 262144,
+                                    1000000, (1 << 20) + 1, 3u << 20, (8u << 20) + 3};
+    for (size_t i = 0; i < sizeof larger / sizeof *larger; i++) {
+        void *p = malloc(larger[i]);
+        if (p == NULL)
+            fail(&c, "malloc(%zu) returned NULL", larger[i]);
+        else if ((uintptr_t)p % 16)
+            fail(&c, "malloc(%zu) = %p is not 16-aligned", larger[i], p);
+        free(p);
+    }
+    done(&c);
+}
+
+static void check_malloc_huge(void)
+{
+    struct check c = {.name = "malloc-huge"};
+    const size_t sizes[] = {SIZE_MAX, (size_t)PTRDIFF_MAX + 1, SIZE_MAX - 4095};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        errno = 0;
+        void *p = malloc(opaque(sizes[i]));
+        if (p != NULL) {
+            fail(&c, "malloc(%zu) returned %p, expected NULL", sizes[i], p);
+            free(p);
+        } else if (errno != ENOMEM) {
+            fail(&c, "malloc(%zu): errno %d (%s), expected ENOMEM", sizes[i], errno,
+                 strerror(errno));
+        }
+    }
+    done(&c);
+}
+
+static void check_calloc_overflow(void)
+{
+    struct check c = {.name = "calloc-overflow"};
+    const size_t pairs[][2] = {{SIZE_MAX / 2, 3}, {3, SIZE_MAX / 2}, {(size_t)1 << 32, (size_t)1 << 32}};
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        errno = 0;
+        void *p = calloc(opaque(pairs[i][0]), opaque(pairs[i][1]));
+        if (p != NULL) {
+            fail(&c, "calloc(%zu, %zu) returned %p, expected NULL", pairs[i][0], pairs[i][1], p);
+            free(p);
+        } else if (errno != ENOMEM) {
+            fail(&c, "calloc(%zu, %zu): errno %d, expected ENOMEM", pairs[i][0], pairs[i][1], errno);
+        }
+    }
+    done(&c);
+}
+
+/* calloc must zero even when it gets back memory a previous block dirtied. */
+static void check_calloc_zeroes(void)
+{
+    struct check c = {.name = "calloc-zeroes"};
+    const size_t sizes[] = {1, 24, 1000, 50000, 300000, 5u << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        size_t n = sizes[i];
+        for (int round = 0; round < 3; round++) {
+            unsigned char *d = malloc(n);
+            if (d == NULL) {
+                fail(&c, "malloc(%zu) returned NULL", n);
+                continue;
+            }
+            memset(d, 0xAB, n);
+            free(d);
+            /* Vary how the byte count is split between the two factors. */
+            unsigned char *z = round == 0 ? calloc(1, n)
+                             : round == 1 || n % 8 ? calloc(n, 1) : calloc(n / 8, 8);
+            if (z == NULL) {
+                fail(&c, "calloc for %zu bytes returned NULL", n);
+                continue;
+            }
+            long bad = first_nonzero(z, n);
+            if (bad >= 0)
+                fail(&c, "calloc of %zu bytes (after freeing a dirty block of the same size, "
+                         "round %d): byte %ld is 0x%02x", n, round, bad, z[bad]);
+            free(z);
+        }
+    }
+    done(&c);
+}
+
+static void check_reallocarray_overflow(void)
+{
+    struct check c = {.name = "reallocarray-overflow"};
+    errno = 0;
+    void *p = reallocarray(NULL, opaque(SIZE_MAX / 2), 3);
+    if (p != NULL || errno != ENOMEM)
+        fail(&c, "reallocarray(NULL, SIZE_MAX/2, 3) = %p errno %d, expected NULL ENOMEM", p, errno);
+    free(p);
+    unsigned char *q = malloc(64);
+    fill(q, 64, 7);
+    errno = 0;
+    void *r = reallocarray(q, opaque(SIZE_MAX / 2), 3);
+    if (r != NULL || errno != ENOMEM) {
+        fail(&c, "reallocarray(p, SIZE_MAX/2, 3) = %p errno %d, expected NULL ENOMEM", r, errno);
+        free(r);
+    } else if (mismatch(q, 64, 7) >= 0) {
+        fail(&c, "failed reallocarray changed the original block");
+    }
+    if (r == NULL)
+        free(q);
+    unsigned char *s = reallocarray(NULL, 100, 8);
+    if (s == NULL)
+        fail(&c, "reallocarray(NULL, 100, 8) returned NULL");
+    else
+        memset(s, 1, 800);
+    free(s);
+    done(&c);
+}
+
+static void check_realloc_null(void)
+{
+    struct check c = {.name = "realloc-null-is-malloc"};
+    const size_t sizes[] = {0, 1, 100, 5000, 70000, 3u << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        unsigned char *p = realloc(NULL, sizes[i]);
+        if (p == NULL) {
+            fail(&c, "realloc(NULL, %zu) returned NULL", sizes[i]);
+            continue;
+        }
+        if (malloc_usable_size(p) < sizes[i])
+            fail(&c, "realloc(NULL, %zu): usable size %zu", sizes[i], malloc_usable_size(p));
+        fill(p, sizes[i], 3);
+        free(p);
+    }
+    done(&c);
+}
+
+static void check_realloc_zero(void)
+{
+    struct check c = {.name = "realloc-zero-frees"};
+    const size_t sizes[] = {16, 5000, 300000, 3u << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        void *p = malloc(sizes[i]);
+        void *r = realloc(p, opaque(0));
+        if (r != NULL) {
+            fail(&c, "realloc(p of %zu bytes, 0) returned %p, expected NULL (glibc frees)",
+                 sizes[i], r);
+            free(r);
+        }
+    }
+    done(&c);
+}
+
+/* Walks one block through every tier and back; the common prefix must survive. */
+static void check_realloc_tiers(void)
+{
+    struct check c = {.name = "realloc-across-tiers"};
+    const size_t steps[] = {16, 2000, 100000, 3u << 20, 100, 8};
+    unsigned char *p = malloc(steps[0]);
+    if (p == NULL) {
+        fail(&c, "malloc(16) returned NULL");
+        done(&c);
+        return;
+    }
+    fill(p, steps[0], 11);
+    for (size_t i = 1; i < sizeof steps / sizeof *steps; i++) {
+        size_t old = steps[i - 1], now = steps[i];
+        unsigned char *q = realloc(p, now);
+        if (q == NULL) {
+            fail(&c, "realloc %zu -> %zu returned NULL", old, now);
+            break;
+        }
+        p = q;
+        long bad = mismatch(p, old < now ? old : now, 11);
+        if (bad >= 0)
+            fail(&c, "realloc %zu -> %zu lost byte %ld", old, now, bad);
+        fill(p, now, 11);
+    }
+    free(p);
+    done(&c);
+}
+
+static void check_posix_memalign_invalid(void)
+{
+    struct check c = {.name = "posix_memalign-einval"};
+    const size_t bad[] = {0, 3, 24, sizeof(void *) / 2, 48, 4097};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        void *sentinel = (void *)(uintptr_t)0x1234, *p = sentinel;
+        int rc = posix_memalign(&p, opaque(bad[i]), 64);
+        if (rc != EINVAL)
+            fail(&c, "posix_memalign(alignment %zu) returned %d, expected EINVAL", bad[i], rc);
+        if (p != sentinel) {
+            fail(&c, "posix_memalign(alignment %zu) changed *memptr to %p", bad[i], p);
+            if (rc == 0)
+                free(p);
+        }
+    }
+    done(&c);
+}
+
+static void check_posix_memalign(void)
+{
+    struct check c = {.name = "posix_memalign-alignments"};
+    const size_t sizes[] = {1, 100, 5000, 70000, 3u << 20};
+    for (size_t align = 8; align <= (16u << 20); align *= 2) {
+        for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+            void *p = NULL;
+            int rc = posix_memalign(&p, align, sizes[i]);
+            if (rc != 0 || p == NULL) {
+                fail(&c, "posix_memalign(%zu, %zu) returned %d, %p", align, sizes[i], rc, p);
+                continue;
+            }
+            if ((uintptr_t)p % align)
+                fail(&c, "posix_memalign(%zu, %zu) = %p is misaligned", align, sizes[i], p);
+            if (malloc_usable_size(p) < sizes[i])
+                fail(&c, "posix_memalign(%zu, %zu): usable size %zu", align, sizes[i],
+                     malloc_usable_size(p));
+            memset(p, 0xCD, sizes[i]);
+            free(p);
+        }
+    }
+    done(&c);
+}
+
+static void check_aligned_variants(void)
+{
+    struct check c = {.name = "aligned_alloc-memalign-valloc-pvalloc"};
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    struct {
+        const char *call;
+        void *p;
+        size_t align, size;
+    } got[] = {
+        {"aligned_alloc(64, 100)", aligned_alloc(64, 100), 64, 100},
+        {"aligned_alloc(4096, 8192)", aligned_alloc(4096, 8192), 4096, 8192},
+        {"memalign(4096, 10)", memalign(4096, 10), 4096, 10},
+        {"memalign(32, 1000000)", memalign(32, 1000000), 32, 1000000},
+        {"valloc(1)", valloc(1), page, 1},
+        {"valloc(5000)", valloc(5000), page, 5000},
+        {"pvalloc(1)", pvalloc(1), page, page},
+        {"pvalloc(page+1)", pvalloc(page + 1), page, 2 * page},
+    };
+    for (size_t i = 0; i < sizeof got / sizeof *got; i++) {
+        if (got[i].p == NULL) {
+            fail(&c, "%s returned NULL", got[i].call);
+            continue;
+        }
+        if ((uintptr_t)got[i].p % got[i].align)
+            fail(&c, "%s = %p is not %zu-aligned", got[i].call, got[i].p, got[i].align);
+        /* pvalloc rounds the size up to whole pages: the usable size must show it. */
+        size_t usable = malloc_usable_size(got[i].p);
+        if (usable < got[i].size)
+            fail(&c, "%s: usable size %zu < %zu", got[i].call, usable, got[i].size);
+        else
+            memset(got[i].p, 0xEE, usable);
+        free(got[i].p);
+    }
+    done(&c);
+}
+
+static void check_usable_size(void)
+{
+    struct check c = {.name = "malloc_usable_size"};
+    if (malloc_usable_size(NULL) != 0)
+        fail(&c, "malloc_usable_size(NULL) = %zu", malloc_usable_size(NULL));
+    for (size_t n = 0; n < (3u << 20); n = n < 2048 ? n + 1 : n * 5 / 4) {
+        unsigned char *p = malloc(n);
+        if (p == NULL) {
+            fail(&c, "malloc(%zu) returned NULL", n);
+            continue;
+        }
+        size_t usable = malloc_usable_size(p);
+        if (usable < n) {
+            fail(&c, "malloc(%zu): usable size %zu", n, usable);
+        } else {
+            /* The whole usable size belongs to the caller. */
+            fill(p, usable, (unsigned)n);
+            long bad = mismatch(p, usable, (unsigned)n);
+            if (bad >= 0)
+                fail(&c, "malloc(%zu): usable byte %ld did not hold its value", n, bad);
+        }
+        free(p);
+    }
+    done(&c);
+}
+
+static void check_free_null(void)
+{
+    struct check c = {.name = "free-null"};
+    free(NULL);
+    errno = 1234;
+    free(NULL);
+    if (errno != 1234)
+        fail(&c, "free(NULL) changed errno to %d", errno);
+    done(&c);
+}
+
+static void check_sized_frees(void)
+{
+    struct check c = {.name = "free_sized"};
+    if (!free_sized) {
+        printf("skip free_sized: not provided by this allocator\n");
+    } else {
+        const size_t sizes[] = {1, 24, 1000, 50000, 300000, 3u << 20};
+        for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+            void *p = malloc(sizes[i]);
+            memset(p, 1, sizes[i]);
+            free_sized(p, sizes[i]);
+            void *q = calloc(1, sizes[i]);
+            free_sized(q, sizes[i]);
+        }
+        free_sized(NULL, 0);
+        done(&c);
+    }
+    struct check ca = {.name = "free_aligned_sized"};
+    if (!free_aligned_sized) {
+        printf("skip free_aligned_sized: not provided by this allocator\n");
+        return;
+    }
+    const size_t aligns[] = {16, 64, 4096, 65536};
+    const size_t sizes[] = {64, 4096, 65536, 1u << 20};
+    for (size_t i = 0; i < 4; i++) {
+        for (size_t j = 0; j < 4; j++) {
+            void *p = aligned_alloc(aligns[i], sizes[j]);
+            if (p == NULL) {
+                fail(&ca, "aligned_alloc(%zu, %zu) returned NULL", aligns[i], sizes[j]);
+                continue;
+            }
+            memset(p, 2, sizes[j]);
+            free_aligned_sized(p, aligns[i], sizes[j]);
+        }
+    }
+    free_aligned_sized(NULL, 64, 0);
+    done(&ca);
+}
+
+static void check_many_small(void)
+{
+    struct check c = {.name = "million-small-blocks"};
+    enum { N = 1000000 };
+    void **v = malloc(N * sizeof *v);
+    if (v == NULL) {
+        fail(&c, "malloc of the pointer array returned NULL");
+        done(&c);
+        return;
+    }
+    size_t got = 0;
+    for (; got < N; got++) {
+        v[got] = malloc(16);
+        if (v[got] == NULL) {
+            fail(&c, "malloc(16) number %zu returned NULL", got);
+            break;
+        }
+        memcpy(v[got], &got, sizeof got);
+    }
+    for (size_t i = 0; i < got; i++) {
+        size_t stored;
+        memcpy(&stored, v[i], sizeof stored);
+        if (stored != i)
+            fail(&c, "block %zu at %p holds %zu", i, v[i], stored);
+        free(v[i]);
+    }
+    free(v);
+    done(&c);
+}
+
+static void report_provider(void)
+{
+    void *(*volatile m)(size_t) = malloc; /* the address the program really calls */
+    Dl_info info;
+    if (dladdr((void *)m, &info) && info.dli_fname)
+        printf("info malloc from %s\n", info.dli_fname);
+    else
+        printf("info malloc from unknown\n");
+}
+
+int main(void)
+{
+    report_provider();
+    check_malloc_zero();
+    check_alignment();
+    check_malloc_huge();
+    check_calloc_overflow();
+    check_calloc_zeroes();
+    check_reallocarray_overflow();
+    check_realloc_null();
+    check_realloc_zero();
+    check_realloc_tiers();
+    check_posix_memalign_invalid();
+    check_posix_memalign();
+    check_aligned_variants();
+    check_usable_size();
+    check_free_null();
+    check_sized_frees();
+    check_many_small();
+    printf("api_edge: %d failed\n", failures);
+    return failures ? 1 : 0;
+}
