@@ -73,8 +73,10 @@ public func hakmem_calloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer?
         return nil
     }
     if total > SizeClass.largeLimit {
-        // Huge blocks are fresh or purged mappings: already zero.
-        return hakmem_malloc(total)
+        Lifecycle.ensureInitialized()
+        let block = HugeBlocks.allocate(total, alignment: OS.pageSize, zeroed: true)
+        if block == nil { OS.setErrno(OS.enomem) }
+        return block
     }
     guard let block = hakmem_malloc(total) else { return nil }
     _ = c_memset(block, 0, total)

@@ -3,11 +3,14 @@
 // chunk map. The page just below the user's pointer holds the record of the mapping.
 // Freed mappings wait in a small cache (bounded in count and bytes) for reuse, since mapping
 // and unmapping a large region costs far more than reusing one; the cache is under its own lock.
-// A cached mapping's pages are purged when it enters the cache, so only its first page stays
-// resident; mappings older than the SuperSlab cache age are unmapped by `maintain`.
+// A cached mapping keeps its pages for the purge delay (a program that frees and reallocates a
+// big buffer in a loop does not fault it in again each time); then `maintain` purges it, so only
+// its first page stays resident, and unmaps it once older than the SuperSlab cache age.
 
 struct HugeRecord {
     var magic: UInt64
+    /// For a cached mapping: whether its pages were returned (so it reads as zero).
+    var purged: Bool
     /// When the mapping entered the cache (OS.milliseconds).
     var cachedAt: UInt64
     var mappingStart: UInt
@@ -50,17 +53,18 @@ enum HugeBlocks {
     }
 
     /// A block of at least `size` bytes aligned to `alignment` (a power of two), or nil.
-    static func allocate(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    /// With `zeroed`, the block reads as zero (fresh and purged mappings already do).
+    static func allocate(_ size: Int, alignment: Int, zeroed: Bool = false) -> UnsafeMutableRawPointer? {
         let align = alignment < OS.pageSize ? OS.pageSize : alignment
         // Record page + padding for the alignment + the block, rounded to whole chunks.
         guard size <= Int.max / 2, align <= Int.max / 4 else { return nil }
         let needed = OS.pageSize &+ (align &- OS.pageSize) &+ size
         let length = (needed &+ SuperSlab.size &- 1) & ~(SuperSlab.size &- 1)
-        let start = takeCached(length: length) ?? mapFresh(length)
+        let start = takeCached(length: length, zeroed: zeroed) ?? mapFresh(length)
         guard let start else { return nil }
         let user = (start &+ UInt(OS.pageSize) &+ UInt(align) &- 1) & ~(UInt(align) &- 1)
         let record = UnsafeMutablePointer<HugeRecord>(bitPattern: user &- UInt(OS.pageSize))!
-        record.pointee = HugeRecord(magic: magic, cachedAt: 0, mappingStart: start, mappingLength: length,
+        record.pointee = HugeRecord(magic: magic, purged: false, cachedAt: 0, mappingStart: start, mappingLength: length,
                                     user: user, next: nil)
         return UnsafeMutableRawPointer(bitPattern: user)
     }
@@ -77,7 +81,7 @@ enum HugeBlocks {
     }
 
     /// A cached mapping of exactly `length` bytes up to 1.5× that, so reuse wastes little.
-    private static func takeCached(length: Int) -> UInt? {
+    private static func takeCached(length: Int, zeroed: Bool) -> UInt? {
         let lock = self.lock
         lock.lock()
         defer { lock.unlock() }
@@ -88,6 +92,7 @@ enum HugeBlocks {
                 cache!.pointee.count &-= 1
                 cache!.pointee.bytes &-= record.pointee.mappingLength
                 cache!.pointee.counters.allocations &+= 1
+                if zeroed && !record.pointee.purged { purge(record) }
                 return record.pointee.mappingStart
             }
             link = withUnsafeMutablePointer(to: &record.pointee.next) { $0 }
@@ -116,10 +121,8 @@ enum HugeBlocks {
         lock.lock()
         cache!.pointee.counters.frees &+= 1
         if cache!.pointee.count < cacheCountLimit && cache!.pointee.bytes &+ length <= cacheByteLimit {
-            // Keep the mapping, but not its contents: the pages go back to the kernel now.
             let cached = UnsafeMutablePointer<HugeRecord>(bitPattern: start)!
-            OS.purge(UnsafeMutableRawPointer(bitPattern: start &+ UInt(OS.pageSize))!, length &- OS.pageSize)
-            cached.pointee = HugeRecord(magic: 0, cachedAt: OS.milliseconds(), mappingStart: start,
+            cached.pointee = HugeRecord(magic: 0, purged: false, cachedAt: OS.milliseconds(), mappingStart: start,
                                         mappingLength: length, user: 0, next: cache!.pointee.first)
             cache!.pointee.first = cached
             cache!.pointee.count &+= 1
@@ -131,13 +134,20 @@ enum HugeBlocks {
         lock.unlock()
     }
 
+    private static func purge(_ record: UnsafeMutablePointer<HugeRecord>) {
+        OS.purge(UnsafeMutableRawPointer(bitPattern: record.pointee.mappingStart &+ UInt(OS.pageSize))!,
+                 record.pointee.mappingLength &- OS.pageSize)
+        record.pointee.purged = true
+    }
+
     private static func unmapLocked(_ start: UInt, _ length: Int) {
         ChunkMap.mark(start, length: length, as: ChunkMap.nothing)
         cache!.pointee.counters.mappedBytes &-= UInt(length)
         OS.unmap(UnsafeMutableRawPointer(bitPattern: start)!, length)
     }
 
-    /// Unmaps cached mappings older than the SuperSlab cache age (all of them when `force`).
+    /// Purges cached mappings older than the purge delay and unmaps those older than the
+    /// SuperSlab cache age (all of them when `force`).
     @discardableResult
     static func maintain(now: UInt64, force: Bool) -> Bool {
         guard let cache else { return false }
@@ -145,9 +155,14 @@ enum HugeBlocks {
         if force { lock.lock() } else if !lock.tryLock() { return false }
         defer { lock.unlock() }
         let age = force ? 0 : UInt64(Options.current.superSlabCacheMilliseconds)
+        let delay = force ? 0 : UInt64(Options.current.purgeDelayMilliseconds)
         var released = false
         var link = withUnsafeMutablePointer(to: &cache.pointee.first) { $0 }
         while let record = link.pointee {
+            if !record.pointee.purged && now &- record.pointee.cachedAt >= delay {
+                purge(record)
+                released = true
+            }
             if now &- record.pointee.cachedAt >= age {
                 link.pointee = record.pointee.next
                 cache.pointee.count &-= 1

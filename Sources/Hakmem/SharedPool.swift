@@ -27,8 +27,6 @@ struct PoolState: ~Copyable {
     var cached: ListEnds<SuperSlabHeader>
     var cachedCount: Int
     var emptySpanBytes: Int
-    /// When maintenance last ran (OS.milliseconds); read without the lock to decide whether to try.
-    let lastMaintenance: Atomic<UInt64>
     var counters: PoolCounters
     /// Per class: abandoned slabs. Per slot count: EMPTY slabs, most recently emptied first.
     var abandoned: UnsafeMutablePointer<ListEnds<SlabMeta>>
@@ -64,7 +62,6 @@ enum SharedPool {
         pointer.pointee.slabsInUse = cursor.assumingMemoryBound(to: Int.self)
         cursor += SizeClass.count * MemoryLayout<Int>.stride
         pointer.pointee.counters = PoolCounters()
-        pointer.pointee.lastMaintenance.store(OS.milliseconds(), ordering: .relaxed)
         state = pointer
         return cursor - region
     }
@@ -213,23 +210,15 @@ enum SharedPool {
 
     // MARK: Maintenance
 
-    /// Returns memory whose time has come, from a slow path of any thread: EMPTY slabs past the
-    /// purge delay, abandoned slabs that remote frees emptied, cached SuperSlabs past their age.
-    /// Runs at most every half purge delay, and never waits for the lock. `force` (malloc_trim)
-    /// returns everything returnable now. Returns whether any memory went back.
+    /// Returns memory whose time has come: EMPTY slabs past the purge delay, abandoned slabs
+    /// that remote frees emptied, cached SuperSlabs past their age; `force` (malloc_trim)
+    /// returns everything returnable now. Never waits for the lock unless forced.
+    /// Returns whether any memory went back.
     @discardableResult
     static func maintain(now: UInt64, force: Bool = false) -> Bool {
         guard let state else { return false }
-        let period = UInt64(Options.current.purgeDelayMilliseconds / 2)
-        let last = state.pointee.lastMaintenance.load(ordering: .relaxed)
-        if !force && now &- last < period { return false }
         let lock = self.lock
-        if force {
-            lock.lock()
-        } else {
-            guard state.pointee.lastMaintenance.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged,
-                  lock.tryLock() else { return false }
-        }
+        if force { lock.lock() } else if !lock.tryLock() { return false }
         defer { lock.unlock() }
         let purgedBefore = state.pointee.counters.bytesPurged
         let unmappedBefore = state.pointee.counters.superSlabsUnmapped

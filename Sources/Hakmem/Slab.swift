@@ -38,12 +38,14 @@ struct SlabMeta: ~Copyable {
     var state: UInt8
     var slotCount: UInt8
     var firstSlot: UInt8
-    /// When the slab became EMPTY (OS.milliseconds, truncated), to age it before purging.
+    /// When the slab became entirely free (OS.milliseconds, truncated), to age it before purging.
     var emptySince: UInt32
     // Second cache line: written by other threads, and list links used on slow paths.
     let threadFree: Atomic<UInt>
     var next: UnsafeMutablePointer<SlabMeta>?
     var previous: UnsafeMutablePointer<SlabMeta>?
+    /// 1 while an entirely free slab is kept parked by its owner for reuse (see ThreadCache).
+    var keptFree: UInt8
 }
 
 typealias Slab = UnsafeMutablePointer<SlabMeta>
@@ -163,6 +165,7 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         pointee.localCount = 0
         pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
         pointee.threadFree.store(0, ordering: .relaxed)
+        pointee.keptFree = 0
         pointee.state = SlabMeta.active
         pointee.owner.store(owner, ordering: .releasing)
     }

@@ -24,11 +24,17 @@ struct ThreadHeap {
     var counters: UnsafeMutablePointer<ClassCounters>
     /// When this thread last swept its parked slabs (OS.milliseconds).
     var lastSweep: UInt64
+    /// Bytes of entirely free slabs kept parked (`keptFree`) instead of going back to the pool.
+    var keptFreeBytes: Int
 }
 
 enum ThreadCache {
     /// Owned slabs looked at per refill before asking the shared pool for a new one.
     static let refillScanLimit = 8
+    /// Entirely free slabs a thread keeps for reuse (up to the purge delay) before giving them
+    /// back: a program that frees and reallocates a Large block, or the last blocks of a slab,
+    /// in a loop would otherwise take the pool lock and purge pages on every round.
+    static let keptFreeBudget = 4 << 20
 
     nonisolated(unsafe) static var unusedHeaps: UnsafeMutablePointer<ThreadHeap>? = nil
 
@@ -98,7 +104,7 @@ enum ThreadCache {
         guard let heap = heap() else { return nil }
         let head = heads(root) + c
         if var slab = heap.pointee.current[c] {
-            if let block = take(&slab, into: head) { return block }
+            if let block = take(&slab, into: head, heap: heap) { return block }
             // Every carved block is live: park the slab until frees come back to it.
             slab.pointee.live = slab.pointee.carved
             slab.pointee.releaseTrigger = slab.pointee.live
@@ -110,7 +116,7 @@ enum ThreadCache {
         while scanned < refillScanLimit, var slab = parked.first {
             scanned &+= 1
             parked.remove(slab)
-            if let block = take(&slab, into: head) {
+            if let block = take(&slab, into: head, heap: heap) {
                 heap.pointee.current[c] = slab
                 return block
             }
@@ -118,7 +124,7 @@ enum ThreadCache {
         }
         while true {
             guard var slab = SharedPool.acquireSlab(forClass: c, owner: UInt(bitPattern: heap)) else { return nil }
-            if let block = take(&slab, into: head) {
+            if let block = take(&slab, into: head, heap: heap) {
                 heap.pointee.current[c] = slab
                 return block
             }
@@ -130,21 +136,39 @@ enum ThreadCache {
 
     /// Moves a slab's free blocks to the allocation list and returns the first, making the slab
     /// current (its release trigger off), or returns nil and leaves the slab untouched.
-    private static func take(_ slab: inout Slab, into head: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> UnsafeMutableRawPointer? {
+    private static func take(_ slab: inout Slab, into head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                             heap: UnsafeMutablePointer<ThreadHeap>) -> UnsafeMutableRawPointer? {
         let (first, count) = slab.collectFreeBlocks()
         guard let block = first else { return nil }
+        if slab.pointee.keptFree != 0 { unkeep(slab, heap) }
         Statistics.countHandedOut(count, ofClass: Int(slab.pointee.classIndex))
         slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
         head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
         return block
     }
 
-    /// The owner's free brought a parked slab's last live block home: give the slab back.
+    /// The owner's free brought a parked slab's last live block home: keep the slab at the front
+    /// of its class's parked list for reuse while the budget allows, else give it back.
     static func releaseParkedSlab(_ slab: Slab) {
         let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: root.pointee.heap)!
+        let parked = others(heap, Int(slab.pointee.classIndex))
+        parked.remove(slab)
+        let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
+        if heap.pointee.keptFreeBytes &+ bytes <= keptFreeBudget && Options.current.purgeDelayMilliseconds > 0 {
+            heap.pointee.keptFreeBytes &+= bytes
+            slab.pointee.keptFree = 1
+            slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
+            slab.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
+            parked.pushFront(slab)
+            return
+        }
         Statistics.countLocalFrees(slab.pointee.localCount, ofClass: Int(slab.pointee.classIndex))
-        others(heap, Int(slab.pointee.classIndex)).remove(slab)
         SharedPool.releaseSlab(slab)
+    }
+
+    private static func unkeep(_ slab: Slab, _ heap: UnsafeMutablePointer<ThreadHeap>) {
+        slab.pointee.keptFree = 0
+        heap.pointee.keptFreeBytes &-= Int(slab.pointee.slotCount) &* SuperSlab.slotSize
     }
 
     /// Every purge period, from a slow path of this thread: fold other threads' frees into the
@@ -156,12 +180,20 @@ enum ThreadCache {
         let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: rootHeap)!
         if !force && now &- heap.pointee.lastSweep < UInt64(Options.current.purgeDelayMilliseconds / 2) { return }
         heap.pointee.lastSweep = now
+        let delay = force ? 0 : UInt32(Options.current.purgeDelayMilliseconds)
         for c in 0..<SizeClass.count {
             let parked = others(heap, c)
             var candidate = parked.first
             while let slab = candidate {
                 candidate = slab.pointee.next
-                if slab.foldRemoteFrees() {
+                if slab.pointee.keptFree != 0 {
+                    if UInt32(truncatingIfNeeded: now) &- slab.pointee.emptySince >= delay {
+                        unkeep(slab, heap)
+                        Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
+                        parked.remove(slab)
+                        SharedPool.releaseSlab(slab)
+                    }
+                } else if slab.foldRemoteFrees() {
                     Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
                     parked.remove(slab)
                     SharedPool.releaseSlab(slab)
@@ -198,6 +230,7 @@ enum ThreadCache {
             let parked = others(heap, c)
             while let slab = parked.popFront() { settle(slab) }
         }
+        heap.pointee.keptFreeBytes = 0
         root.pointee.heap = 0
         let lock = SharedPool.lock
         lock.lock()
@@ -212,6 +245,7 @@ enum ThreadCache {
     /// so they are taken back out.
     private static func settle(_ slab: Slab) {
         let c = Int(slab.pointee.classIndex)
+        slab.pointee.keptFree = 0
         slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
         if slab.foldRemoteFrees() {
             Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)

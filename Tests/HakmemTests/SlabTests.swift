@@ -41,6 +41,12 @@ final class SlabTests: XCTestCase {
         SharedPool.releaseSlab(again)
     }
 
+    func testSlabDescriptorsFitTheirSlotInTheHeader() {
+        XCTAssertLessThanOrEqual(MemoryLayout<SlabMeta>.stride, SuperSlab.slabStride)
+        XCTAssertLessThanOrEqual(SuperSlab.slabsOffset + SuperSlab.slotCount * SuperSlab.slabStride, SuperSlab.slotSize)
+        XCTAssertLessThanOrEqual(MemoryLayout<SuperSlabHeader>.stride, SuperSlab.slabHeadOffset)
+    }
+
     func testMultiSlotSlabsMapEverySlotToTheirFirst() {
         let c = SizeClass.index(forSize: 48 * 1024)
         guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
