@@ -13,7 +13,7 @@ let root = Context.packageDirectory
 /// Exported C API: each `hakmem_X` is aliased to `X` by the linker, and only these are global.
 let exportedNames = [
     "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
-    "memalign", "valloc", "pvalloc", "malloc_usable_size", "free_sized", "free_aligned_sized",
+    "memalign", "valloc", "pvalloc", "malloc_usable_size", "free_sized", "free_aligned_sized", "malloc_trim",
 ]
 
 let embeddedFlags: [String] = [

@@ -186,9 +186,21 @@ func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
     guard slab.pointee.state == SlabMeta.active, slab.isBlockStart(address) else {
         Diagnostics.fail("free", "invalid pointer", address)
     }
+    // After the push this thread must not touch the slab unguarded: its last block may be home,
+    // and another thread may give the slab back and unmap its SuperSlab.
+    let c = Int(slab.pointee.classIndex)
+    let abandoned = slab.pointee.owner.load(ordering: .relaxed) == SlabMeta.abandonedOwner
     slab.pushRemoteFree(pointer)
-    // The counters live in the freeing thread's heap, so a thread that only frees gets one.
-    if ThreadCache.heap() != nil { Statistics.countRemoteFree(ofClass: Int(slab.pointee.classIndex)) }
+    if abandoned { SharedPool.reclaimIfEmpty(slab) }
+    // Counters and the maintenance countdown live in the freeing thread's heap, so a thread
+    // that only frees gets one.
+    guard let heap = ThreadCache.heap() else { return }
+    Statistics.countRemoteFree(ofClass: c)
+    heap.pointee.remoteFreesBeforeMaintenance &-= 1
+    if heap.pointee.remoteFreesBeforeMaintenance <= 0 {
+        heap.pointee.remoteFreesBeforeMaintenance = 256
+        Maintenance.run()
+    }
 }
 
 /// A huge block, or a pointer hakmem never handed out.

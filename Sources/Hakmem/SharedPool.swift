@@ -208,6 +208,24 @@ enum SharedPool {
         abandonedList(Int(slab.pointee.classIndex)).pushFront(slab)
     }
 
+    /// Called by a thread that just freed into an abandoned slab: if that was the last live
+    /// block, the slab goes back now instead of waiting for a sweep. Skipped when the lock is busy
+    /// (the next free, or maintenance, will find it). The slab may already have been given back
+    /// and its SuperSlab unmapped: the chunk map, stable under the lock, says whether to look.
+    static func reclaimIfEmpty(_ slab: Slab) {
+        let lock = self.lock
+        guard lock.tryLock() else { return }
+        defer { lock.unlock() }
+        guard ChunkMap.kind(of: UInt(bitPattern: slab)) == ChunkMap.superSlab,
+              slab.pointee.owner.load(ordering: .acquiring) == SlabMeta.abandonedOwner else { return }
+        if slab.foldRemoteFrees() {
+            let c = Int(slab.pointee.classIndex)
+            Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
+            abandonedList(c).remove(slab)
+            releaseLocked(slab)
+        }
+    }
+
     // MARK: Maintenance
 
     /// Returns memory whose time has come: EMPTY slabs past the purge delay, abandoned slabs

@@ -26,6 +26,9 @@ struct ThreadHeap {
     var lastSweep: UInt64
     /// Bytes of entirely free slabs kept parked (`keptFree`) instead of going back to the pool.
     var keptFreeBytes: Int
+    /// Frees into other threads' slabs left before this thread runs maintenance: a thread that
+    /// only frees (a consumer) must still let the memory it frees go back to the system.
+    var remoteFreesBeforeMaintenance: Int
 }
 
 enum ThreadCache {

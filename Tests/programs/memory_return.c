@@ -1,0 +1,144 @@
+/* memory_return — does freed memory go back to the kernel?
+ *
+ *   memory_return burst MIB   threads allocate MIB MiB of 64 B – 16 KiB blocks and exit; other
+ *                             threads free three quarters of them, the main thread the rest;
+ *                             then the main thread does light work (small malloc/free every
+ *                             millisecond) for 2 s. Prints resident KiB at the peak and after
+ *                             0.5, 1 and 2 s.
+ *   memory_return trim MIB    one thread allocates MIB MiB (small, mid and huge blocks), frees
+ *                             them, calls malloc_trim(0) and prints resident KiB before and after.
+ *
+ * Output: one line of key=value pairs. Exit 0 unless something could not be allocated.
+ */
+#define _GNU_SOURCE
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { ALLOCATORS = 4 };
+
+typedef struct {
+    void **blocks;
+    long count;
+    size_t bytes;
+    uint64_t seed;
+} share;
+
+static long resident_kib(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+        fclose(f);
+    }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static uint64_t next(uint64_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void *allocate_share(void *raw) {
+    share *sh = raw;
+    size_t done = 0;
+    long capacity = 1024;
+    sh->blocks = malloc(capacity * sizeof(void *));
+    while (done < sh->bytes) {
+        size_t size = 64u << (next(&sh->seed) % 9); /* 64 B .. 16 KiB */
+        char *p = malloc(size);
+        if (!p) { perror("malloc"); exit(2); }
+        memset(p, 1, size);
+        if (sh->count == capacity) {
+            capacity *= 2;
+            sh->blocks = realloc(sh->blocks, capacity * sizeof(void *));
+        }
+        sh->blocks[sh->count++] = p;
+        done += size;
+    }
+    return NULL;
+}
+
+static void *free_most(void *raw) {
+    share *sh = raw;
+    long keep = sh->count / 4;
+    for (long i = keep; i < sh->count; i++) free(sh->blocks[i]);
+    sh->count = keep;
+    return NULL;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+static int burst(long mib) {
+    share shares[ALLOCATORS] = {0};
+    pthread_t threads[ALLOCATORS];
+    for (int i = 0; i < ALLOCATORS; i++) {
+        shares[i].bytes = (size_t)mib * 1024 * 1024 / ALLOCATORS;
+        shares[i].seed = 0x9e3779b97f4a7c15ull * (i + 1);
+        pthread_create(&threads[i], NULL, allocate_share, &shares[i]);
+    }
+    for (int i = 0; i < ALLOCATORS; i++) pthread_join(threads[i], NULL);
+    long peak = resident_kib();
+    for (int i = 0; i < ALLOCATORS; i++) pthread_create(&threads[i], NULL, free_most, &shares[(i + 1) % ALLOCATORS]);
+    for (int i = 0; i < ALLOCATORS; i++) pthread_join(threads[i], NULL);
+    for (int i = 0; i < ALLOCATORS; i++) {
+        for (long j = 0; j < shares[i].count; j++) free(shares[i].blocks[j]);
+        free(shares[i].blocks);
+    }
+    long samples[3];
+    long at[3] = {500, 1000, 2000};
+    long elapsed = 0;
+    uint64_t seed = 42;
+    for (int s = 0; s < 3; s++) {
+        while (elapsed < at[s]) {
+            void *p = malloc(16 + next(&seed) % 512);
+            memset(p, 2, 16);
+            free(p);
+            sleep_ms(1);
+            elapsed += 1;
+        }
+        samples[s] = resident_kib();
+    }
+    printf("peak_kib=%ld rss_500ms_kib=%ld rss_1000ms_kib=%ld rss_2000ms_kib=%ld\n", peak, samples[0], samples[1], samples[2]);
+    return 0;
+}
+
+static int trim(long mib) {
+    share sh = {0};
+    sh.bytes = (size_t)mib * 1024 * 1024;
+    sh.seed = 7;
+    allocate_share(&sh);
+    void *huge = malloc(8u << 20);
+    memset(huge, 3, 8u << 20);
+    long before = resident_kib();
+    for (long j = 0; j < sh.count; j++) free(sh.blocks[j]);
+    free(sh.blocks);
+    free(huge);
+    long freed = resident_kib();
+    int released = malloc_trim(0);
+    long after = resident_kib();
+    printf("before_kib=%ld freed_kib=%ld trimmed_kib=%ld released=%d\n", before, freed, after, released);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: memory_return burst|trim MIB\n");
+        return 2;
+    }
+    long mib = atol(argv[2]);
+    if (strcmp(argv[1], "burst") == 0) return burst(mib);
+    if (strcmp(argv[1], "trim") == 0) return trim(mib);
+    fprintf(stderr, "memory_return: unknown mode %s\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,44 @@
+/* random-mixed — one thread, sizes 16–1040 B, a working set of 4096 slots.
+ *
+ * Modelled on HAKMEM's bench_random_mixed: each operation picks a random slot, frees the
+ * block there (checking its stamp) and allocates a new block of a random size in its place.
+ * Reports ops = operations done.
+ */
+#include "common.h"
+
+int main(int argc, char **argv) {
+    bench_name = "random-mixed";
+    long operations = 2000000, slots = 4096, min_size = 16, max_size = 1040, seed = 1;
+    bench_option options[] = {
+        {"ops", &operations}, {"slots", &slots}, {"min", &min_size}, {"max", &max_size},
+        {"seed", &seed}, {NULL, NULL},
+    };
+    bench_parse_arguments(argc, argv, options);
+
+    void **blocks = bench_xcalloc((size_t)slots, sizeof *blocks);
+    size_t *sizes = bench_xcalloc((size_t)slots, sizeof *sizes);
+    bench_rng rng;
+    bench_rng_seed(&rng, (uint64_t)seed);
+
+    double started = bench_now();
+    for (long operation = 0; operation < operations; operation++) {
+        size_t slot = (size_t)bench_rng_below(&rng, (uint64_t)slots);
+        if (blocks[slot] != NULL) {
+            bench_verify(blocks[slot], sizes[slot], (uint8_t)slot);
+            free(blocks[slot]);
+        }
+        size_t size = bench_rng_between(&rng, (size_t)min_size, (size_t)max_size);
+        void *block = malloc(size);
+        if (block == NULL) bench_out_of_memory(size);
+        bench_stamp(block, size, (uint8_t)slot);
+        blocks[slot] = block;
+        sizes[slot] = size;
+    }
+    double seconds = bench_now() - started;
+
+    for (long slot = 0; slot < slots; slot++) free(blocks[slot]);
+    free(sizes);
+    free(blocks);
+    bench_report((unsigned long long)operations, seconds, "slots=%ld", slots);
+    return 0;
+}
