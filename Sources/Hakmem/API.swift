@@ -157,26 +157,36 @@ public func hakmem_pvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
 
 // MARK: Release
 
+/// Takes the pointer as an address (the same register in the C ABI) so the hit path never
+/// branches on Optional: NULL falls in chunk 0, where hakmem maps nothing, and takes the
+/// unusual path like any foreign pointer.
 @_cdecl("hakmem_free") @inline(__always)
-public func hakmem_free(_ pointer: UnsafeMutableRawPointer?) {
-    // NULL falls in chunk 0, where hakmem never maps anything: freeUnusual handles it.
-    let address = UInt(bitPattern: pointer)
-    guard _fastPath(ChunkMap.kind(of: address) == ChunkMap.superSlab) else { return freeUnusual(pointer) }
-    let pointer = pointer.unsafelyUnwrapped
+public func hakmem_free(_ address: UInt) {
+    guard _fastPath(ChunkMap.kind(of: address) == ChunkMap.superSlab) else {
+        return freeUnusual(UnsafeMutableRawPointer(bitPattern: address))
+    }
     let slab = SuperSlab.slab(containing: address)
     let root = ThreadCache.root
     guard _fastPath(slab.pointee.owner.load(ordering: .relaxed) == root.pointee.heap),
           _fastPath(slab.isBlockStart(address)) else {
-        return freeToOtherThread(pointer, slab)
+        return freeToOtherThread(UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped, slab)
     }
-    let top = slab.pointee.localFree
-    if _slowPath(top == pointer) { Diagnostics.fail("free", "double free", address) }
-    pointer.storeBytes(of: top, as: UnsafeMutableRawPointer?.self)
-    slab.pointee.localFree = pointer
+    let block = UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
+    let localFree = slab.localFreeWord
+    let top = localFree.pointee
+    if _slowPath(top == address) { Diagnostics.fail("free", "double free", address) }
+    block.storeBytes(of: top, as: UInt.self)
+    localFree.pointee = address
     slab.pointee.localCount &+= 1
     if _slowPath(slab.pointee.localCount == slab.pointee.releaseTrigger) {
         ThreadCache.releaseParkedSlab(slab)
     }
+}
+
+/// Frees from inside the allocator (realloc, the other API functions).
+@inline(__always)
+func hakmem_free(_ pointer: UnsafeMutableRawPointer?) {
+    hakmem_free(UInt(bitPattern: pointer))
 }
 
 /// A SuperSlab block this thread does not own (or an invalid interior pointer).
@@ -215,12 +225,12 @@ func freeUnusual(_ pointer: UnsafeMutableRawPointer?) {
 
 @_cdecl("hakmem_free_sized")
 public func hakmem_free_sized(_ pointer: UnsafeMutableRawPointer?, _ size: Int) {
-    hakmem_free(pointer)
+    hakmem_free(UInt(bitPattern: pointer))
 }
 
 @_cdecl("hakmem_free_aligned_sized")
 public func hakmem_free_aligned_sized(_ pointer: UnsafeMutableRawPointer?, _ alignment: Int, _ size: Int) {
-    hakmem_free(pointer)
+    hakmem_free(UInt(bitPattern: pointer))
 }
 
 /// Returns to the kernel all memory that can be returned now: this thread's parked slabs that

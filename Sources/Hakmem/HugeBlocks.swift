@@ -60,16 +60,18 @@ enum HugeBlocks {
         guard size <= Int.max / 2, align <= Int.max / 4 else { return nil }
         let needed = OS.pageSize &+ (align &- OS.pageSize) &+ size
         let length = (needed &+ SuperSlab.size &- 1) & ~(SuperSlab.size &- 1)
-        let start = takeCached(length: length, zeroed: zeroed) ?? mapFresh(length)
-        guard let start else { return nil }
+        // A cached mapping may be longer than asked for; the record keeps its real length.
+        guard let (start, mappedLength) = takeCached(length: length, zeroed: zeroed) ?? mapFresh(length) else {
+            return nil
+        }
         let user = (start &+ UInt(OS.pageSize) &+ UInt(align) &- 1) & ~(UInt(align) &- 1)
         let record = UnsafeMutablePointer<HugeRecord>(bitPattern: user &- UInt(OS.pageSize))!
-        record.pointee = HugeRecord(magic: magic, purged: false, cachedAt: 0, mappingStart: start, mappingLength: length,
+        record.pointee = HugeRecord(magic: magic, purged: false, cachedAt: 0, mappingStart: start, mappingLength: mappedLength,
                                     user: user, next: nil)
         return UnsafeMutableRawPointer(bitPattern: user)
     }
 
-    private static func mapFresh(_ length: Int) -> UInt? {
+    private static func mapFresh(_ length: Int) -> (UInt, Int)? {
         guard let base = OS.mapAligned(length, alignment: SuperSlab.size) else { return nil }
         let lock = self.lock
         lock.lock()
@@ -77,11 +79,11 @@ enum HugeBlocks {
         cache!.pointee.counters.mappedBytes &+= UInt(length)
         cache!.pointee.counters.allocations &+= 1
         lock.unlock()
-        return UInt(bitPattern: base)
+        return (UInt(bitPattern: base), length)
     }
 
     /// A cached mapping of exactly `length` bytes up to 1.5× that, so reuse wastes little.
-    private static func takeCached(length: Int, zeroed: Bool) -> UInt? {
+    private static func takeCached(length: Int, zeroed: Bool) -> (UInt, Int)? {
         let lock = self.lock
         lock.lock()
         defer { lock.unlock() }
@@ -93,7 +95,7 @@ enum HugeBlocks {
                 cache!.pointee.bytes &-= record.pointee.mappingLength
                 cache!.pointee.counters.allocations &+= 1
                 if zeroed && !record.pointee.purged { purge(record) }
-                return record.pointee.mappingStart
+                return (record.pointee.mappingStart, record.pointee.mappingLength)
             }
             link = withUnsafeMutablePointer(to: &record.pointee.next) { $0 }
         }

@@ -144,6 +144,14 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         return (UnsafeMutableRawPointer(bitPattern: first), batch)
     }
 
+    /// `localFree` as a plain word (0 when empty), so the free hit path compares and stores
+    /// addresses without Optional checks.
+    @inline(__always)
+    var localFreeWord: UnsafeMutablePointer<UInt> {
+        UnsafeMutableRawPointer(withUnsafeMutablePointer(to: &pointee.localFree) { $0 })
+            .assumingMemoryBound(to: UInt.self)
+    }
+
     /// Whether `address` is the start of one of this slab's blocks (not an interior pointer).
     @inline(__always)
     func isBlockStart(_ address: UInt) -> Bool {

@@ -1,0 +1,41 @@
+// Memory goes back to the system (Tests/programs/memory_return.c under hakmem): after a burst
+// freed by threads other than the exited ones that allocated it, and on malloc_trim(0).
+// Bounds are generous (machines differ); the precise targets live in the benchmark.
+
+import Foundation
+import XCTest
+
+final class MemoryReturnTests: XCTestCase {
+    private func values(_ r: RunResult) -> [String: Int] {
+        var result: [String: Int] = [:]
+        for field in r.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let parts = field.split(separator: "=")
+            if parts.count == 2, let value = Int(parts[1]) { result[String(parts[0])] = value }
+        }
+        return result
+    }
+
+    func testBurstFreedByOtherThreadsGoesBackWithinTwoSeconds() throws {
+        let r = try Run.program("memory_return", ["burst", "256"])
+        XCTAssertTrue(r.exitedZero, "memory_return burst: \(r.transcript)")
+        let v = values(r)
+        guard let peak = v["peak_kib"], let after = v["rss_2000ms_kib"] else {
+            return XCTFail("memory_return burst printed no samples: \(r.transcript)")
+        }
+        print("memory_return burst: \(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
+        XCTAssertGreaterThan(peak, 200 * 1024, "the burst did not reach its size: \(r.stdout)")
+        XCTAssertLessThan(after, peak / 4, "resident memory 2 s after the burst was freed: \(r.stdout)")
+    }
+
+    func testMallocTrimReturnsWhatWasFreed() throws {
+        let r = try Run.program("memory_return", ["trim", "64"])
+        XCTAssertTrue(r.exitedZero, "memory_return trim: \(r.transcript)")
+        let v = values(r)
+        guard let before = v["before_kib"], let trimmed = v["trimmed_kib"], let released = v["released"] else {
+            return XCTFail("memory_return trim printed no figures: \(r.transcript)")
+        }
+        print("memory_return trim: \(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
+        XCTAssertLessThan(trimmed, before / 4, "malloc_trim(0) left too much resident: \(r.stdout)")
+        XCTAssertEqual(released, 1, "malloc_trim(0) said it released nothing: \(r.stdout)")
+    }
+}
