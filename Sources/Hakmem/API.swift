@@ -199,9 +199,10 @@ func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
     // After the push this thread must not touch the slab unguarded: its last block may be home,
     // and another thread may give the slab back and unmap its SuperSlab.
     let c = Int(slab.pointee.classIndex)
-    let abandoned = slab.pointee.owner.load(ordering: .relaxed) == SlabMeta.abandonedOwner
+    let lastOfAbandoned = slab.pointee.owner.load(ordering: .acquiring) == SlabMeta.abandonedOwner
+        && slab.pointee.abandonedRemaining.wrappingSubtract(1, ordering: .relaxed).oldValue == 1
     slab.pushRemoteFree(pointer)
-    if abandoned { SharedPool.reclaimIfEmpty(slab) }
+    if lastOfAbandoned { SharedPool.reclaimIfEmpty(slab) }
     // Counters and the maintenance countdown live in the freeing thread's heap, so a thread
     // that only frees gets one.
     guard let heap = ThreadCache.heap() else { return }

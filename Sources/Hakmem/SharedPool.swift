@@ -204,17 +204,19 @@ enum SharedPool {
         let lock = self.lock
         lock.lock()
         defer { lock.unlock() }
+        slab.pointee.abandonedRemaining.store(Int(slab.pointee.live) &- Int(slab.pointee.localCount), ordering: .relaxed)
         slab.pointee.owner.store(SlabMeta.abandonedOwner, ordering: .releasing)
         abandonedList(Int(slab.pointee.classIndex)).pushFront(slab)
     }
 
-    /// Called by a thread that just freed into an abandoned slab: if that was the last live
-    /// block, the slab goes back now instead of waiting for a sweep. Skipped when the lock is busy
-    /// (the next free, or maintenance, will find it). The slab may already have been given back
-    /// and its SuperSlab unmapped: the chunk map, stable under the lock, says whether to look.
+    /// Called by a thread that just freed what the countdown says was an abandoned slab's last
+    /// live block: the slab goes back now instead of waiting for a sweep. The countdown can be
+    /// stale (the slab adopted meanwhile, frees it did not see), so the slab is checked under the
+    /// lock, and it may already have been given back and its SuperSlab unmapped: the chunk map,
+    /// stable under the lock, says whether to look at all.
     static func reclaimIfEmpty(_ slab: Slab) {
         let lock = self.lock
-        guard lock.tryLock() else { return }
+        lock.lock()
         defer { lock.unlock() }
         guard ChunkMap.kind(of: UInt(bitPattern: slab)) == ChunkMap.superSlab,
               slab.pointee.owner.load(ordering: .acquiring) == SlabMeta.abandonedOwner else { return }

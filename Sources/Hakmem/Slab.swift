@@ -46,6 +46,9 @@ struct SlabMeta: ~Copyable {
     var previous: UnsafeMutablePointer<SlabMeta>?
     /// 1 while an entirely free slab is kept parked by its owner for reuse (see ThreadCache).
     var keptFree: UInt8
+    /// While abandoned: blocks still live. Threads freeing into the slab count it down, and the
+    /// one that frees the last block gives the slab back at once (SharedPool.reclaimIfEmpty).
+    let abandonedRemaining: Atomic<Int>
 }
 
 typealias Slab = UnsafeMutablePointer<SlabMeta>
