@@ -28,16 +28,20 @@ public func hakmem_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
 @inline(never)
 func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
     Lifecycle.ensureInitialized()
-    Maintenance.run()
-    let block: UnsafeMutableRawPointer?
-    if UInt(bitPattern: size) <= UInt(SizeClass.largeLimit) {
-        let c = SizeClass.index(forSize: size)
+    let classed = UInt(bitPattern: size) <= UInt(SizeClass.largeLimit)
+    let c = classed ? SizeClass.index(forSize: size) : 0
+    if classed {
         let head = ThreadCache.heads(ThreadCache.root) + c
         if let hit = head.pointee {
-            // A Mid or Large class, or the first call before start-up filled the size table.
+            // A Mid or Large class, or the first call before the thread's size table was filled.
             head.pointee = hit.load(as: UnsafeMutableRawPointer?.self)
             return hit
         }
+    }
+    // From here the thread goes to its slabs or to the OS: the moment to give memory back.
+    Maintenance.run()
+    let block: UnsafeMutableRawPointer?
+    if classed {
         block = ThreadCache.refill(c)
     } else if size < 0 {
         block = nil

@@ -158,7 +158,9 @@ enum SharedPool {
         releaseLocked(slab)
     }
 
+    /// Every slab comes back with all its blocks on its local list: they are counted as frees here.
     private static func releaseLocked(_ slab: Slab) {
+        Statistics.countLocalFrees(slab.pointee.localCount, ofClass: Int(slab.pointee.classIndex))
         slab.pointee.owner.store(0, ordering: .relaxed)
         state!.pointee.slabsInUse[Int(slab.pointee.classIndex)] &-= 1
         let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
@@ -221,9 +223,7 @@ enum SharedPool {
         guard ChunkMap.kind(of: UInt(bitPattern: slab)) == ChunkMap.superSlab,
               slab.pointee.owner.load(ordering: .acquiring) == SlabMeta.abandonedOwner else { return }
         if slab.foldRemoteFrees() {
-            let c = Int(slab.pointee.classIndex)
-            Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
-            abandonedList(c).remove(slab)
+            abandonedList(Int(slab.pointee.classIndex)).remove(slab)
             releaseLocked(slab)
         }
     }
@@ -271,7 +271,6 @@ enum SharedPool {
             while let slab = candidate {
                 candidate = slab.pointee.next
                 if slab.foldRemoteFrees() {
-                    Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
                     list.remove(slab)
                     releaseLocked(slab)
                 }

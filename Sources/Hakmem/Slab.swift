@@ -68,20 +68,13 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
     /// Blocks freed to this slab by the owner plus those other threads pushed, and fresh blocks
     /// carved if both are empty; the slab's own lists are left empty. Returns the list and its length.
     mutating func collectFreeBlocks() -> (head: UnsafeMutableRawPointer?, count: UInt32) {
-        var head = pointee.localFree
-        var count = pointee.localCount
+        foldRemoteFrees()
+        let head = pointee.localFree
+        let count = pointee.localCount
         Statistics.countLocalFrees(count, ofClass: Int(pointee.classIndex))
         pointee.localFree = nil
         pointee.localCount = 0
-        let remote = takeRemoteFrees()
-        if let first = remote.head {
-            remote.tail!.storeBytes(of: head, as: UnsafeMutableRawPointer?.self)
-            head = first
-            count &+= remote.count
-        }
-        if head == nil {
-            return carve()
-        }
+        if head == nil { return carve() }
         return (head, count)
     }
 
@@ -100,8 +93,9 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         return (head, tail, count)
     }
 
-    /// Moves the remote frees onto the slab's own free list (the slab must not be current) and
-    /// says whether that left the slab without a live block.
+    /// Moves the remote frees onto the slab's own free list and says whether that left the
+    /// slab without a live block (meaningful only for a slab that is not current).
+    @discardableResult
     func foldRemoteFrees() -> Bool {
         let remote = takeRemoteFrees()
         if let first = remote.head {

@@ -165,7 +165,6 @@ enum ThreadCache {
             parked.pushFront(slab)
             return
         }
-        Statistics.countLocalFrees(slab.pointee.localCount, ofClass: Int(slab.pointee.classIndex))
         SharedPool.releaseSlab(slab)
     }
 
@@ -192,12 +191,10 @@ enum ThreadCache {
                 if slab.pointee.keptFree != 0 {
                     if UInt32(truncatingIfNeeded: now) &- slab.pointee.emptySince >= delay {
                         unkeep(slab, heap)
-                        Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
                         parked.remove(slab)
                         SharedPool.releaseSlab(slab)
                     }
                 } else if slab.foldRemoteFrees() {
-                    Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
                     parked.remove(slab)
                     SharedPool.releaseSlab(slab)
                 }
@@ -243,15 +240,12 @@ enum ThreadCache {
         lock.unlock()
     }
 
-    /// Folds remote frees into the slab's own list, then releases or abandons it. The local
-    /// frees are counted here; an abandoned slab's are counted again by whoever consumes them,
-    /// so they are taken back out.
+    /// Folds remote frees into the slab's own list, then releases or abandons it. An abandoned
+    /// slab's local frees are counted by whoever gives it back.
     private static func settle(_ slab: Slab) {
-        let c = Int(slab.pointee.classIndex)
         slab.pointee.keptFree = 0
         slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
         if slab.foldRemoteFrees() {
-            Statistics.countLocalFrees(slab.pointee.localCount, ofClass: c)
             SharedPool.releaseSlab(slab)
         } else {
             SharedPool.abandonSlab(slab)

@@ -26,32 +26,24 @@ int main(int argc, char **argv) {
 
     int alignment_choices = 0;
     while ((min_alignment << (alignment_choices + 1)) <= max_alignment) alignment_choices++;
-    void **blocks = bench_xcalloc((size_t)slots, sizeof *blocks);
-    size_t *sizes = bench_xcalloc((size_t)slots, sizeof *sizes);
+    bench_slots set = bench_slots_make(slots);
     bench_rng rng;
     bench_rng_seed(&rng, (uint64_t)seed);
 
     double started = bench_now();
     for (long operation = 0; operation < operations; operation++) {
         size_t slot = (size_t)bench_rng_below(&rng, (uint64_t)slots);
-        if (blocks[slot] != NULL) {
-            bench_verify(blocks[slot], sizes[slot], (uint8_t)slot);
-            free(blocks[slot]);
-        }
+        bench_slots_release(&set, slot);
         size_t alignment = (size_t)min_alignment << bench_rng_below(&rng, (uint64_t)alignment_choices + 1);
         size_t size = bench_rng_between(&rng, 16, (size_t)max_size);
         void *block = allocate_aligned(operation, alignment, size);
         if (block == NULL) bench_out_of_memory(size);
         if ((uintptr_t)block % alignment != 0) bench_die(4, "%p is not aligned to %zu", block, alignment);
-        bench_stamp(block, size, (uint8_t)slot);
-        blocks[slot] = block;
-        sizes[slot] = size;
+        bench_slots_keep(&set, slot, block, size);
     }
     double seconds = bench_now() - started;
 
-    for (long slot = 0; slot < slots; slot++) free(blocks[slot]);
-    free(sizes);
-    free(blocks);
+    bench_slots_free_all(&set);
     bench_report((unsigned long long)operations, seconds, "slots=%ld", slots);
     return 0;
 }

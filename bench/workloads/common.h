@@ -207,6 +207,42 @@ static inline void bench_touch_pages(void *block, size_t size) {
     bytes[size - 1] = 1;
 }
 
+/* ---- a working set of slots ---------------------------------------------------------- */
+
+/* The random-replacement loop of random-mixed, aligned and large-huge: each operation frees
+   whatever a random slot holds (after checking its stamp) and puts a new block there. */
+typedef struct {
+    void **blocks;
+    size_t *sizes;
+    long count;
+} bench_slots;
+
+static inline bench_slots bench_slots_make(long count) {
+    return (bench_slots){bench_xcalloc((size_t)count, sizeof(void *)), bench_xcalloc((size_t)count, sizeof(size_t)), count};
+}
+
+/* Frees the block in `slot`, if any, after verifying its stamp. */
+static inline void bench_slots_release(bench_slots *slots, size_t slot) {
+    if (slots->blocks[slot] != NULL) {
+        bench_verify(slots->blocks[slot], slots->sizes[slot], (uint8_t)slot);
+        free(slots->blocks[slot]);
+    }
+}
+
+/* Stamps a new block (NULL is fatal) and keeps it in `slot`. */
+static inline void bench_slots_keep(bench_slots *slots, size_t slot, void *block, size_t size) {
+    if (block == NULL) bench_out_of_memory(size);
+    bench_stamp(block, size, (uint8_t)slot);
+    slots->blocks[slot] = block;
+    slots->sizes[slot] = size;
+}
+
+static inline void bench_slots_free_all(bench_slots *slots) {
+    for (long slot = 0; slot < slots->count; slot++) free(slots->blocks[slot]);
+    free(slots->sizes);
+    free(slots->blocks);
+}
+
 /* ---- threads ------------------------------------------------------------------------ */
 
 typedef struct {

@@ -15,30 +15,20 @@ int main(int argc, char **argv) {
     };
     bench_parse_arguments(argc, argv, options);
 
-    void **blocks = bench_xcalloc((size_t)slots, sizeof *blocks);
-    size_t *sizes = bench_xcalloc((size_t)slots, sizeof *sizes);
+    bench_slots set = bench_slots_make(slots);
     bench_rng rng;
     bench_rng_seed(&rng, (uint64_t)seed);
 
     double started = bench_now();
     for (long operation = 0; operation < operations; operation++) {
         size_t slot = (size_t)bench_rng_below(&rng, (uint64_t)slots);
-        if (blocks[slot] != NULL) {
-            bench_verify(blocks[slot], sizes[slot], (uint8_t)slot);
-            free(blocks[slot]);
-        }
+        bench_slots_release(&set, slot);
         size_t size = bench_rng_between(&rng, (size_t)min_size, (size_t)max_size);
-        void *block = malloc(size);
-        if (block == NULL) bench_out_of_memory(size);
-        bench_stamp(block, size, (uint8_t)slot);
-        blocks[slot] = block;
-        sizes[slot] = size;
+        bench_slots_keep(&set, slot, malloc(size), size);
     }
     double seconds = bench_now() - started;
 
-    for (long slot = 0; slot < slots; slot++) free(blocks[slot]);
-    free(sizes);
-    free(blocks);
+    bench_slots_free_all(&set);
     bench_report((unsigned long long)operations, seconds, "slots=%ld", slots);
     return 0;
 }
