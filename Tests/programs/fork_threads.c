@@ -6,7 +6,8 @@
  * until told to stop, while the main thread forks ROUNDS times.  Each child
  * (where only the forking thread exists) allocates and frees a few thousand
  * blocks from tiny to huge, frees blocks inherited from the parent, runs one
- * short allocating thread, and _exits 0.  A child that deadlocks on an allocator
+ * thread of its own that frees blocks the child's main thread allocated and
+ * hands back blocks for main to free, and _exits 0.  A child that deadlocks on an allocator
  * lock held by a parent thread at fork time is killed by its alarm and counts
  * as a failure, as does any other non-zero status.
  * Prints `fork_threads: rounds=R failures=F` and exits 0 iff F == 0.
@@ -131,29 +132,42 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Blocks crossing threads inside the child: the child's main thread allocates
+ * `from_main` and its thread frees them; the thread allocates `from_thread`
+ * and the main thread frees them after the join. */
+enum { CROSSING_BLOCKS = 32 };
+struct crossing {
+    uint64_t *from_main[CROSSING_BLOCKS];
+    uint64_t *from_thread[CROSSING_BLOCKS];
+    long faults;
+};
+
 static void *child_thread_main(void *arg)
 {
-    (void)arg;
+    struct crossing *x = arg;
     uint64_t s = 0xC0FFEE;
-    uint64_t *keep[32];
-    for (int i = 0; i < 32; i++)
-        keep[i] = new_block(random_size(&s));
-    for (int i = 0; i < 32; i++)
-        if (keep[i] == NULL || !block_ok(keep[i]))
-            return (void *)1;
-    for (int i = 0; i < 32; i++)
-        free(keep[i]);
+    for (int i = 0; i < CROSSING_BLOCKS; i++) {
+        if (x->from_main[i] == NULL || !block_ok(x->from_main[i]))
+            x->faults++;
+        free(x->from_main[i]);
+        x->from_main[i] = NULL;
+    }
+    for (int i = 0; i < CROSSING_BLOCKS; i++)
+        x->from_thread[i] = new_block(random_size(&s));
+    for (int i = 0; i < CROSSING_BLOCKS; i++)
+        if (x->from_thread[i] == NULL || !block_ok(x->from_thread[i]))
+            x->faults++;
     return NULL;
 }
 
 /* Child exit statuses other than 0. */
-enum { CHILD_NO_THREAD = 3, CHILD_THREAD_BAD_BLOCK = 4, CHILD_BAD_BLOCK = 5 };
+enum { CHILD_NO_THREAD = 3, CHILD_CROSSING_BAD_BLOCK = 4, CHILD_BAD_BLOCK = 5 };
 
 static const char *child_status_meaning(int status)
 {
     switch (status) {
     case CHILD_NO_THREAD: return "could not start a thread";
-    case CHILD_THREAD_BAD_BLOCK: return "its thread got a NULL or corrupt block";
+    case CHILD_CROSSING_BAD_BLOCK: return "a block passed between its threads was NULL or corrupt";
     case CHILD_BAD_BLOCK: return "malloc returned NULL or a block was corrupt";
     default: return "unexpected status";
     }
@@ -198,12 +212,17 @@ static int child_work(uint64_t seed, uint64_t **inherited, int n_inherited)
     for (size_t i = 0; i < 128; i++)
         free_checked(held[i], &faults);
 
+    /* A thread of the child's own, with frees crossing between it and main. */
+    struct crossing x = {.faults = 0};
+    for (int i = 0; i < CROSSING_BLOCKS; i++)
+        x.from_main[i] = new_block(random_size(&seed));
     pthread_t t;
-    void *ret = (void *)1;
-    if (pthread_create(&t, NULL, child_thread_main, NULL) != 0 || pthread_join(t, &ret) != 0)
+    if (pthread_create(&t, NULL, child_thread_main, &x) != 0 || pthread_join(t, NULL) != 0)
         return CHILD_NO_THREAD;
-    if (ret != NULL)
-        return CHILD_THREAD_BAD_BLOCK;
+    for (int i = 0; i < CROSSING_BLOCKS; i++)
+        free_checked(x.from_thread[i], &faults);
+    if (x.faults != 0)
+        return CHILD_CROSSING_BAD_BLOCK;
     return faults == 0 ? 0 : CHILD_BAD_BLOCK;
 }
 
