@@ -58,7 +58,9 @@ enum HugeBlocks {
         let align = alignment < OS.pageSize ? OS.pageSize : alignment
         // Record page + padding for the alignment + the block, rounded to whole chunks.
         guard size <= Int.max / 2, align <= Int.max / 4 else { return nil }
-        let needed = OS.pageSize &+ (align &- OS.pageSize) &+ size
+        // At least one byte of block: with size 0 and a 2 MiB alignment the padding alone fills
+        // whole chunks, and the pointer would land one past the end of the mapping.
+        let needed = OS.pageSize &+ (align &- OS.pageSize) &+ (size > 0 ? size : 1)
         let length = (needed &+ SuperSlab.size &- 1) & ~(SuperSlab.size &- 1)
         // A cached mapping may be longer than asked for; the record keeps its real length.
         guard let (start, mappedLength) = takeCached(length: length, zeroed: zeroed) ?? mapFresh(length) else {

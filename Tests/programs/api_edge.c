@@ -306,7 +306,8 @@ static void check_posix_memalign_invalid(void)
 static void check_posix_memalign(void)
 {
     struct check c = {.name = "posix_memalign-alignments"};
-    const size_t sizes[] = {1, 100, 5000, 70000, 3u << 20};
+    /* Size 0 with a 2 MiB alignment once put the pointer one past its mapping. */
+    const size_t sizes[] = {0, 1, 100, 5000, 70000, 3u << 20};
     for (size_t align = 8; align <= (16u << 20); align *= 2) {
         for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
             void *p = NULL;
