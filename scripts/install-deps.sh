@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hakmem's tests and benchmarks use: the peer
-# allocators it is compared against, and the real programs it is tested with.
+# allocators it is compared against, and the real programs it is tested with
+# (gcc, and CPython's own standard-library tests for /usr/bin/python3).
 # Safe to run again: packages already present are skipped.
 set -euo pipefail
-packages=(libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4 sqlite3 git python3 redis-server redis-tools valgrind)
+packages=(libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4 sqlite3 git python3 redis-server redis-tools valgrind
+          gcc libpython3.11-testsuite)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -46,33 +46,49 @@ final class RealProgramTests: XCTestCase {
         }
     }
 
-    // MARK: - Helpers
-
-    /// Runs the command without and then with hakmem; exit status and both output
-    /// streams must match.
-    private func assertSameBehaviour(
-        _ name: String, _ executable: String, _ arguments: [String],
-        environment: [String: String] = [:], stdin: String? = nil,
-        file: StaticString = #filePath, line: UInt = #line
-    ) throws {
-        let env = Self.deterministic.merging(environment) { _, new in new }
-        let without = try Run.command(executable, arguments, environment: env, stdin: stdin)
-        XCTAssertTrue(without.exitedZero, "\(name) fails even without hakmem: \(without.transcript)", file: file, line: line)
-        let with = try Run.command(executable, arguments, preload: true, environment: env, stdin: stdin)
-        XCTAssertEqual(with.ending, without.ending, "\(name) ended differently under hakmem: \(with.transcript)",
-                       file: file, line: line)
-        if without.stdoutBytes != with.stdoutBytes {
-            let difference = Run.firstDifference(without.stdout, with.stdout) ?? "outputs differ in non-UTF-8 bytes"
-            XCTFail("\(name) stdout differs under hakmem; \(difference)\n\(with.transcript)", file: file, line: line)
+    /// git clones this project's own repository, repacks it aggressively, checks it and walks
+    /// its whole history with patches, blame and an archive; the transcripts must match.
+    func testGitCloneAndRepackOfThisRepository() throws {
+        let git = try Harness.requireTool("git")
+        guard FileManager.default.fileExists(atPath: Harness.packageRoot.appendingPathComponent(".git").path) else {
+            throw XCTSkip("\(Harness.packageRoot.path) is not a git repository")
         }
-        if without.stderrBytes != with.stderrBytes {
-            let difference = Run.firstDifference(without.stderr, with.stderr) ?? "outputs differ in non-UTF-8 bytes"
-            XCTFail("\(name) stderr differs under hakmem; \(difference)\n\(with.transcript)", file: file, line: line)
+        let without = try cloneSession(git, preload: false)
+        let with = try cloneSession(git, preload: true)
+        let failedSteps = without.split(separator: "\n").filter { $0.hasPrefix("[") && $0 != "[exit 0]" }
+        XCTAssertTrue(failedSteps.isEmpty, "git clone session fails even without hakmem:\n\(Run.tail(without))")
+        if let difference = Run.firstDifference(without, with) {
+            XCTFail("git clone session under hakmem behaved differently; \(difference)")
         }
     }
 
-    /// Locale and time zone pinned so both runs format alike.
-    private static let deterministic = ["LC_ALL": "C", "TZ": "UTC"]
+    // MARK: - Helpers
+
+    private func cloneSession(_ git: String, preload: Bool) throws -> String {
+        let dir = Harness.scratch.appendingPathComponent("clone-\(preload ? "hakmem" : "system")-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = Deterministic.environment.merging(["HOME": Harness.scratch.path, "GIT_CONFIG_NOSYSTEM": "1",
+                                                     "GIT_CONFIG_GLOBAL": "/dev/null"]) { _, new in new }
+        var transcript = ""
+        func step(_ arguments: String...) throws {
+            let r = try Run.command(git, arguments, preload: preload, environment: env, timeout: 300)
+            // The two sessions work in different directories: name them alike in the transcript.
+            let shown = arguments.joined(separator: " ").replacingOccurrences(of: dir.path, with: "CLONE")
+            transcript += "$ git \(shown)\n\(r.stdout)\(r.stderr)[\(r.ending)]\n"
+        }
+        let archive = dir.path + ".tar"
+        defer { try? FileManager.default.removeItem(atPath: archive) }
+        try step("clone", "-q", "--no-local", Harness.packageRoot.path, dir.path)
+        try step("-C", dir.path, "gc", "-q", "--aggressive")
+        try step("-C", dir.path, "fsck", "--full", "--no-progress")
+        try step("-C", dir.path, "log", "-p", "--stat", "--format=%H %an %ad%n%B")
+        try step("-C", dir.path, "blame", "--", "Package.swift")
+        try step("-C", dir.path, "archive", "-o", archive, "HEAD")
+        try step("hash-object", archive)
+        try step("-C", dir.path, "count-objects")
+        return transcript
+    }
+
 
     /// One complete git session in a fresh directory; returns a transcript of every
     /// step's output and exit status.
@@ -81,7 +97,7 @@ final class RealProgramTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("src"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let date = "2024-01-02T03:04:05 +0000"
-        let env = Self.deterministic.merging([
+        let env = Deterministic.environment.merging([
             "HOME": dir.path, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
             "GIT_AUTHOR_NAME": "Hakmem Test", "GIT_AUTHOR_EMAIL": "test@hakmem.invalid", "GIT_AUTHOR_DATE": date,
             "GIT_COMMITTER_NAME": "Hakmem Test", "GIT_COMMITTER_EMAIL": "test@hakmem.invalid",
