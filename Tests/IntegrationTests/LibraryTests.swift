@@ -1,6 +1,7 @@
 // What the built library looks like from outside: safe to preload into any
 // program only if it needs nothing but libc and exports nothing but the C API
-// (in particular none of the embedded Swift runtime's swift_* symbols).
+// (in particular none of the embedded Swift runtime's swift_* symbols), and only
+// if the loader binds it silently into any executable.
 
 import Foundation
 import XCTest
@@ -48,5 +49,16 @@ final class LibraryTests: XCTestCase {
         XCTAssertTrue(unexpected.isEmpty, "\(library) exports names outside the C API: \(unexpected.sorted())")
         let missing = Self.requiredExports.subtracting(exported)
         XCTAssertTrue(missing.isEmpty, "\(library) does not export: \(missing.sorted())")
+    }
+
+    /// A non-PIE program holding malloc's address (as Debian's /usr/bin/python3.11 does) must
+    /// start under hakmem without the loader writing on its stderr: protected (STV_PROTECTED)
+    /// exports make glibc's loader warn "direct reference to protected function" at every start.
+    func testNonPIEProgramTakingMallocsAddressStartsWithoutLoaderWarnings() throws {
+        let program = try Harness.program("address_of_malloc", flags: ["-no-pie", "-fno-pie"])
+        let r = try Run.command(program, [], preload: true, timeout: 30)
+        XCTAssertTrue(r.exitedZero, "address_of_malloc: \(r.transcript)")
+        XCTAssertEqual(r.stdout, "address_of_malloc: ok\n", r.transcript)
+        XCTAssertEqual(r.stderr, "", "the dynamic loader wrote on the program's stderr under hakmem: \(r.transcript)")
     }
 }

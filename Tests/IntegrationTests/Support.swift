@@ -81,10 +81,10 @@ enum Harness {
         return path
     }
 
-    /// Path of Tests/programs/<name>.c compiled with the system C compiler; each
-    /// program is compiled at most once per test run.
-    static func program(_ name: String) throws -> String {
-        try programs.build(name)
+    /// Path of Tests/programs/<name>.c compiled with the system C compiler (and `flags`
+    /// after the usual ones); each program is compiled at most once per test run.
+    static func program(_ name: String, flags: [String] = []) throws -> String {
+        try programs.build(name, flags: flags)
     }
 
     private static let programs = ProgramCache()
@@ -95,20 +95,21 @@ private final class ProgramCache: @unchecked Sendable {
     private let lock = NSLock()
     private var built: [String: Result<String, HarnessError>] = [:]
 
-    func build(_ name: String) throws -> String {
+    func build(_ name: String, flags: [String]) throws -> String {
         lock.lock()
         defer { lock.unlock() }
-        if let done = built[name] { return try done.get() }
-        let result = Result { try compile(name) }.mapError { $0 as? HarnessError ?? HarnessError("\($0)") }
-        built[name] = result
+        let key = ([name] + flags).joined(separator: " ")
+        if let done = built[key] { return try done.get() }
+        let result = Result { try compile(name, flags: flags) }.mapError { $0 as? HarnessError ?? HarnessError("\($0)") }
+        built[key] = result
         return try result.get()
     }
 
-    private func compile(_ name: String) throws -> String {
+    private func compile(_ name: String, flags: [String]) throws -> String {
         let source = Harness.packageRoot.appendingPathComponent("Tests/programs/\(name).c").path
-        let output = Harness.scratch.appendingPathComponent(name).path
+        let output = Harness.scratch.appendingPathComponent(([name] + flags).joined(separator: "_")).path
         guard let cc = Harness.which("cc") else { throw HarnessError("no C compiler (cc) in PATH") }
-        let r = try Run.command(cc, ["-O2", "-pthread", "-o", output, source], timeout: 120)
+        let r = try Run.command(cc, ["-O2", "-pthread", "-o", output, source] + flags, timeout: 120)
         guard r.exitedZero else {
             throw HarnessError("compiling \(source) failed (\(r.ending)):\n\(r.stderr)")
         }
