@@ -47,7 +47,10 @@ let package = Package(
             ],
             linkerSettings: [
                 .unsafeFlags(
-                    ["-enable-experimental-feature", "Embedded",
+                    // lld: its --defsym aliases get default visibility, where gold and bfd copy the
+                    // Swift definitions' STV_PROTECTED, which makes glibc's loader warn on the
+                    // stderr of every non-PIE program that takes malloc's address.
+                    ["-enable-experimental-feature", "Embedded", "-use-ld=lld",
                      "-Xlinker", "--version-script=\(root)/Support/exports.map",
                      "-Xlinker", "-z", "-Xlinker", "nodelete"]
                     + exportedNames.flatMap { ["-Xlinker", "--defsym=\($0)=hakmem_\($0)"] }
