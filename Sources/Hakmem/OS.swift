@@ -1,6 +1,9 @@
 // OS layer: the only file that talks to the kernel or to libc.
-// Every other file asks for memory, page purging, time and output through these functions.
+// Every other file asks for memory, page purging, time and output through these functions
+// (mremap through a C shim in CHakmem's os_shims.c, because it is variadic).
 // Nothing here allocates; failures are returned to the caller (nil / false), never trapped.
+
+import CHakmem
 
 @_extern(c, "mmap")
 func c_mmap(_ addr: UnsafeMutableRawPointer?, _ len: Int, _ prot: Int32, _ flags: Int32,
@@ -42,6 +45,8 @@ enum OS {
     private static let mapPrivateAnonymous: Int32 = 0x02 | 0x20
     private static let mapNoReserve: Int32 = 0x4000
     private static let madviseDontNeed: Int32 = 4
+    private static let mremapMayMove: Int32 = 1
+    private static let mremapFixed: Int32 = 2
 
     /// Maps `length` bytes (a multiple of `alignment`, itself a power of two ≥ a page) aligned to
     /// `alignment`. Over-maps and trims the excess, so the result is exclusively ours.
@@ -62,6 +67,14 @@ enum OS {
         // MAP_FAILED is (void*)-1.
         if p == nil || UInt(bitPattern: p) == UInt.max { return nil }
         return p
+    }
+
+    /// Moves the mapping at `address` onto `target` (which must be mapped by us and at least
+    /// `newLength` long), growing it to `newLength`. The kernel moves page tables, not bytes.
+    static func move(_ address: UInt, length: Int, to target: UInt, newLength: Int) -> Bool {
+        let result = hakmem_os_remap(UnsafeMutableRawPointer(bitPattern: address), length, newLength,
+                                     mremapMayMove | mremapFixed, UnsafeMutableRawPointer(bitPattern: target))
+        return result != nil && UInt(bitPattern: result) == target
     }
 
     static func unmap(_ address: UnsafeMutableRawPointer, _ length: Int) {

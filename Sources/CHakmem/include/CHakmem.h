@@ -1,8 +1,9 @@
-// Storage the Swift allocator cannot declare itself: a thread-local root and a
-// process-wide chunk map. No logic lives here; the allocator is in Sources/Hakmem.
+// Storage the Swift allocator cannot declare itself (a thread-local root and a process-wide
+// chunk map) and a shim for a variadic libc call. No logic lives here; the allocator is in Sources/Hakmem.
 #ifndef CHAKMEM_H
 #define CHAKMEM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define HAKMEM_CLASS_SLOTS 64
@@ -30,5 +31,8 @@ extern __thread HakmemThreadRoot hakmem_thread_root
 /// incomplete one; it takes the address and indexes from there. Defined in chunk_map.c.
 struct HakmemChunkMapStart { unsigned char first; };
 extern struct HakmemChunkMapStart hakmem_chunk_map __attribute__((swift_attr("nonisolated(unsafe)")));
+
+/// mremap(2), called as the variadic function it is (os_shims.c). MAP_FAILED on failure.
+void *hakmem_os_remap(void *old_address, size_t old_length, size_t new_length, int flags, void *new_address);
 
 #endif
