@@ -18,6 +18,8 @@ struct HugeRecord {
     var mappingLength: Int
     /// The user's pointer, so a stale or forged pointer into the mapping does not validate.
     var user: UInt
+    /// In checked mode, the PROT_NONE page right after the block; else 0.
+    var guardPage: UInt
     var next: UnsafeMutablePointer<HugeRecord>?
 }
 
@@ -38,6 +40,8 @@ struct HugeCounters {
 
 enum HugeBlocks {
     static let magic: UInt64 = 0x6861_6B6D_656D_4842  // "hakmemHB"
+    /// A freed block's record, until its mapping is reused: a second free reports a double free.
+    static let freedMagic: UInt64 = 0x6861_6B6D_656D_4846
     static let cacheCountLimit = 64
     static let cacheByteLimit = 128 << 20
 
@@ -57,9 +61,11 @@ enum HugeBlocks {
     /// With `zeroed`, the block reads as zero (fresh and purged mappings already do).
     static func allocate(_ size: Int, alignment: Int, zeroed: Bool = false) -> UnsafeMutableRawPointer? {
         let align = alignment < OS.pageSize ? OS.pageSize : alignment
-        // Record page + padding for the alignment + the block, rounded to whole chunks.
+        // Record page + padding for the alignment + the block (+ a guard page in checked mode),
+        // rounded to whole chunks.
         guard size <= Int.max / 2, align <= Int.max / 4 else { return nil }
-        let needed = OS.pageSize &+ (align &- OS.pageSize) &+ size
+        let guarded = Options.current.checked
+        let needed = OS.pageSize &+ (align &- OS.pageSize) &+ size &+ (guarded ? OS.pageSize : 0)
         let length = (needed &+ SuperSlab.size &- 1) & ~(SuperSlab.size &- 1)
         // A cached mapping may be longer than asked for; the record keeps its real length.
         guard let (start, mappedLength) = takeCached(length: length, zeroed: zeroed) ?? mapFresh(length) else {
@@ -67,8 +73,13 @@ enum HugeBlocks {
         }
         let user = (start &+ UInt(OS.pageSize) &+ UInt(align) &- 1) & ~(UInt(align) &- 1)
         let record = UnsafeMutablePointer<HugeRecord>(bitPattern: user &- UInt(OS.pageSize))!
+        var guardPage: UInt = 0
+        if guarded {
+            guardPage = (user &+ UInt(size) &+ UInt(OS.pageSize) &- 1) & ~(UInt(OS.pageSize) &- 1)
+            if !OS.protect(guardPage, OS.pageSize, accessible: false) { guardPage = 0 }
+        }
         record.pointee = HugeRecord(magic: magic, purged: false, cachedAt: 0, mappingStart: start, mappingLength: mappedLength,
-                                    user: user, next: nil)
+                                    user: user, guardPage: guardPage, next: nil)
         return UnsafeMutableRawPointer(bitPattern: user)
     }
 
@@ -116,7 +127,8 @@ enum HugeBlocks {
                 if OS.move(piece.start, length: moved, to: start &+ UInt(filled), newLength: moved) {
                     ChunkMap.mark(piece.start, length: moved, as: ChunkMap.nothing)
                     cache!.pointee.counters.mappedBytes &-= UInt(moved)
-                    purged = purged && piece.purged
+                    // A piece's first page holds its cache record: inside the block unless it lands first.
+                    purged = purged && piece.purged && filled == 0
                     if moved < piece.length { keepTail(of: piece, from: moved) }
                 } else {
                     unmapLocked(piece.start, piece.length)
@@ -181,40 +193,48 @@ enum HugeBlocks {
 
     /// Puts a mapping of ours in the cache if the bounds allow; its first page takes the record.
     /// Caller holds the lock.
-    private static func insertCached(_ start: UInt, length: Int, purged: Bool, cachedAt: UInt64) -> Bool {
+    /// `freedUser` is the block just freed from this mapping, if any: its record stays marked as
+    /// freed (the cache record takes its place), so a second free of it reads as a double free.
+    private static func insertCached(_ start: UInt, length: Int, purged: Bool, cachedAt: UInt64,
+                                     freedUser: UInt = 0) -> Bool {
         guard cache!.pointee.count < cacheCountLimit && cache!.pointee.bytes &+ length <= cacheByteLimit else {
             return false
         }
         let cached = UnsafeMutablePointer<HugeRecord>(bitPattern: start)!
-        cached.pointee = HugeRecord(magic: 0, purged: purged, cachedAt: cachedAt, mappingStart: start,
-                                    mappingLength: length, user: 0, next: cache!.pointee.first)
+        cached.pointee = HugeRecord(magic: freedUser != 0 ? freedMagic : 0, purged: purged, cachedAt: cachedAt,
+                                    mappingStart: start, mappingLength: length, user: freedUser, guardPage: 0,
+                                    next: cache!.pointee.first)
         cache!.pointee.first = cached
         cache!.pointee.count &+= 1
         cache!.pointee.bytes &+= length
         return true
     }
 
-    /// The record of the huge block starting at `address`, or nil if it is not one.
-    static func record(of address: UInt) -> UnsafeMutablePointer<HugeRecord>? {
+    /// The record of the huge block starting at `address`, or nil if it is not one; with
+    /// `freed`, the record a freed block left behind (its mapping not reused yet).
+    static func record(of address: UInt, freed: Bool = false) -> UnsafeMutablePointer<HugeRecord>? {
         guard address & UInt(OS.pageSize &- 1) == 0, address >= UInt(OS.pageSize),
               ChunkMap.kind(of: address &- UInt(OS.pageSize)) == ChunkMap.huge else { return nil }
         let record = UnsafeMutablePointer<HugeRecord>(bitPattern: address &- UInt(OS.pageSize))!
-        guard record.pointee.magic == magic, record.pointee.user == address else { return nil }
+        guard record.pointee.magic == (freed ? freedMagic : magic), record.pointee.user == address else { return nil }
         return record
     }
 
     static func usableSize(_ record: UnsafeMutablePointer<HugeRecord>) -> Int {
-        Int(record.pointee.mappingStart &+ UInt(record.pointee.mappingLength) &- record.pointee.user)
+        let end = record.pointee.guardPage != 0
+            ? record.pointee.guardPage : record.pointee.mappingStart &+ UInt(record.pointee.mappingLength)
+        return Int(end &- record.pointee.user)
     }
 
     static func free(_ record: UnsafeMutablePointer<HugeRecord>) {
         let start = record.pointee.mappingStart
         let length = record.pointee.mappingLength
-        record.pointee.magic = 0
+        if record.pointee.guardPage != 0 { OS.protect(record.pointee.guardPage, OS.pageSize, accessible: true) }
+        record.pointee.magic = freedMagic
         let lock = self.lock
         lock.lock()
         cache!.pointee.counters.frees &+= 1
-        if !insertCached(start, length: length, purged: false, cachedAt: OS.milliseconds()) {
+        if !insertCached(start, length: length, purged: false, cachedAt: OS.milliseconds(), freedUser: record.pointee.user) {
             unmapLocked(start, length)
         }
         lock.unlock()

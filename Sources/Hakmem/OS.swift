@@ -12,6 +12,8 @@ func c_mmap(_ addr: UnsafeMutableRawPointer?, _ len: Int, _ prot: Int32, _ flags
 func c_munmap(_ addr: UnsafeMutableRawPointer, _ len: Int) -> Int32
 @_extern(c, "madvise")
 func c_madvise(_ addr: UnsafeMutableRawPointer, _ len: Int, _ advice: Int32) -> Int32
+@_extern(c, "mprotect")
+func c_mprotect(_ addr: UnsafeMutableRawPointer, _ len: Int, _ prot: Int32) -> Int32
 @_extern(c, "write")
 func c_write(_ fd: Int32, _ buf: UnsafeRawPointer, _ count: Int) -> Int
 @_extern(c, "abort")
@@ -79,6 +81,12 @@ enum OS {
 
     static func unmap(_ address: UnsafeMutableRawPointer, _ length: Int) {
         _ = c_munmap(address, length)
+    }
+
+    /// Makes pages inaccessible (a guard page) or accessible again.
+    @discardableResult
+    static func protect(_ address: UInt, _ length: Int, accessible: Bool) -> Bool {
+        c_mprotect(UnsafeMutableRawPointer(bitPattern: address)!, length, accessible ? protReadWrite : 0) == 0
     }
 
     /// Gives the pages back to the kernel; the range stays mapped and reads as zero afterwards.

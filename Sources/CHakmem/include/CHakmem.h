@@ -11,11 +11,14 @@
 /// One per thread, initial-exec TLS (read with a single %fs-relative access).
 /// `heads[c]` is the allocation list of the slab the thread is currently carving class c from;
 /// only the owning thread reads or writes it. `heap` points at the thread's ThreadHeap, or is 0.
+/// `owner_tag` is what free compares a slab's owner with to take its hit path: `heap`, or 0 in
+/// checked mode, so that every free takes the checking slow path.
 /// `small_class[(size + 15) / 16]` is the class of a request of at most 1 KiB; all zero (class 0,
 /// whose list is empty until the heap exists) until the thread's heap is created.
 typedef struct HakmemThreadRoot {
     void *heads[HAKMEM_CLASS_SLOTS];
     uintptr_t heap;
+    uintptr_t owner_tag;
     uint8_t small_class[72];
 } HakmemThreadRoot;
 
