@@ -24,30 +24,46 @@ public func hakmem_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
     return allocateSlow(size)
 }
 
-/// Everything malloc's hit path does not do: start-up, refill, huge blocks, failure.
+/// What malloc's hit path leaves: Mid and Large classes (a pop like the hit path's, after the
+/// class computed instead of looked up), refill, huge blocks, failure.
 @inline(never)
 func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
+    if _fastPath(UInt(bitPattern: size) <= UInt(SizeClass.largeLimit)) {
+        return allocate(fromClass: SizeClass.index(forSize: size))
+    }
+    return allocateHuge(size, alignment: OS.pageSize)
+}
+
+/// A block of class `c`: a pop from the thread's allocation list, else a refill. Before the
+/// allocator's start-up every list is empty, so the first call of each thread refills.
+@inline(__always)
+func allocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
+    let head = ThreadCache.heads(ThreadCache.root) + c
+    if let hit = head.pointee {
+        head.pointee = hit.load(as: UnsafeMutableRawPointer?.self)
+        return hit
+    }
+    return refillAndAllocate(fromClass: c)
+}
+
+@inline(never)
+func refillAndAllocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
     Lifecycle.ensureInitialized()
-    let classed = UInt(bitPattern: size) <= UInt(SizeClass.largeLimit)
-    let c = classed ? SizeClass.index(forSize: size) : 0
-    if classed {
-        let head = ThreadCache.heads(ThreadCache.root) + c
-        if let hit = head.pointee {
-            // A Mid or Large class, or the first call before the thread's size table was filled.
-            head.pointee = hit.load(as: UnsafeMutableRawPointer?.self)
-            return hit
-        }
+    let block = Options.current.checked ? CheckedMode.allocate(fromClass: c) : ThreadCache.refill(c)
+    if block == nil { OS.setErrno(OS.enomem) }
+    return block
+}
+
+@inline(never)
+func allocateHuge(_ size: Int, alignment: Int, zeroed: Bool = false) -> UnsafeMutableRawPointer? {
+    guard size >= 0 else {
+        OS.setErrno(OS.enomem)
+        return nil
     }
-    // From here the thread goes to its slabs or to the OS: the moment to give memory back.
+    Lifecycle.ensureInitialized()
+    // Mapping memory is the moment to give some back.
     Maintenance.run()
-    let block: UnsafeMutableRawPointer?
-    if classed {
-        block = ThreadCache.refill(c)
-    } else if size < 0 {
-        block = nil
-    } else {
-        block = HugeBlocks.allocate(size, alignment: OS.pageSize)
-    }
+    let block = HugeBlocks.allocate(size, alignment: alignment, zeroed: zeroed)
     if block == nil { OS.setErrno(OS.enomem) }
     return block
 }
@@ -55,18 +71,11 @@ func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
 /// A block of `size` bytes aligned to `alignment` (a power of two).
 func allocateAligned(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     if alignment <= 16 { return hakmem_malloc(size) }
-    guard size >= 0 else {
-        OS.setErrno(OS.enomem)
-        return nil
-    }
     if let c = SizeClass.index(forSize: size, alignment: alignment) {
         // The class's blocks are all aligned: its ordinary allocation path serves.
-        return hakmem_malloc(SizeClass.blockSize(ofClass: c))
+        return allocate(fromClass: c)
     }
-    Lifecycle.ensureInitialized()
-    let block = HugeBlocks.allocate(size, alignment: alignment)
-    if block == nil { OS.setErrno(OS.enomem) }
-    return block
+    return allocateHuge(size, alignment: alignment)
 }
 
 @_cdecl("hakmem_calloc")
@@ -76,12 +85,7 @@ public func hakmem_calloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer?
         OS.setErrno(OS.enomem)
         return nil
     }
-    if total > SizeClass.largeLimit {
-        Lifecycle.ensureInitialized()
-        let block = HugeBlocks.allocate(total, alignment: OS.pageSize, zeroed: true)
-        if block == nil { OS.setErrno(OS.enomem) }
-        return block
-    }
+    if total > SizeClass.largeLimit { return allocateHuge(total, alignment: OS.pageSize, zeroed: true) }
     guard let block = hakmem_malloc(total) else { return nil }
     _ = c_memset(block, 0, total)
     return block
@@ -164,6 +168,12 @@ public func hakmem_pvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
 /// Takes the pointer as an address (the same register in the C ABI) so the hit path never
 /// branches on Optional: NULL falls in chunk 0, where hakmem maps nothing, and takes the
 /// unusual path like any foreign pointer.
+///
+/// The hit path checks what costs a few instructions: the pointer lies in one of hakmem's
+/// SuperSlabs (else it is a huge block or invalid), it is 16-byte aligned, and it is not the
+/// block freed just before (the commonest double free). Whether it is the start of a block is
+/// checked for frees into other threads' slabs, and for every free in checked mode
+/// (HAKMEM_CHECK=1), which sends all frees to the slow path.
 @_cdecl("hakmem_free") @inline(__always)
 public func hakmem_free(_ address: UInt) {
     guard _fastPath(ChunkMap.kind(of: address) == ChunkMap.superSlab) else {
@@ -171,20 +181,17 @@ public func hakmem_free(_ address: UInt) {
     }
     let slab = SuperSlab.slab(containing: address)
     let root = ThreadCache.root
-    guard _fastPath(slab.pointee.owner.load(ordering: .relaxed) == root.pointee.heap),
-          _fastPath(slab.isBlockStart(address)) else {
+    guard _fastPath(slab.pointee.owner.load(ordering: .relaxed) == root.pointee.owner_tag),
+          _fastPath(address & 15 == 0) else {
         return freeToOtherThread(UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped, slab)
     }
-    let block = UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
-    let localFree = slab.localFreeWord
-    let top = localFree.pointee
+    let list = UnsafeMutablePointer<UInt>(bitPattern: slab.pointee.freeTarget).unsafelyUnwrapped
+    let top = list.pointee
     if _slowPath(top == address) { Diagnostics.fail("free", "double free", address) }
-    block.storeBytes(of: top, as: UInt.self)
-    localFree.pointee = address
-    slab.pointee.localCount &+= 1
-    if _slowPath(slab.pointee.localCount == slab.pointee.releaseTrigger) {
-        ThreadCache.releaseParkedSlab(slab)
-    }
+    UnsafeMutablePointer<UInt>(bitPattern: address).unsafelyUnwrapped.pointee = top
+    list.pointee = address
+    slab.pointee.freesUntilEmpty &-= 1
+    if _slowPath(slab.pointee.freesUntilEmpty == 0) { ThreadCache.slabCountdownEnded(slab) }
 }
 
 /// Frees from inside the allocator (realloc, the other API functions).
@@ -200,6 +207,13 @@ func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
     guard slab.pointee.state == SlabMeta.active, slab.isBlockStart(address) else {
         Diagnostics.fail("free", "invalid pointer", address)
     }
+    if Options.current.checked {
+        let owner = slab.pointee.owner.load(ordering: .relaxed)
+        if owner == ThreadCache.root.pointee.heap, let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: owner) {
+            return CheckedMode.freeOwn(address, slab, heap: heap)
+        }
+        CheckedMode.markFreed(address)
+    }
     // After the push this thread must not touch the slab unguarded: its last block may be home,
     // and another thread may give the slab back and unmap its SuperSlab.
     let c = Int(slab.pointee.classIndex)
@@ -211,19 +225,17 @@ func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
     // that only frees gets one.
     guard let heap = ThreadCache.heap() else { return }
     Statistics.countRemoteFree(ofClass: c)
-    heap.pointee.remoteFreesBeforeMaintenance &-= 1
-    if heap.pointee.remoteFreesBeforeMaintenance <= 0 {
-        heap.pointee.remoteFreesBeforeMaintenance = 256
-        Maintenance.run()
-    }
+    Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
 }
 
 /// A huge block, or a pointer hakmem never handed out.
 @inline(never)
 func freeUnusual(_ pointer: UnsafeMutableRawPointer?) {
     guard let pointer else { return }
-    guard let record = HugeBlocks.record(of: UInt(bitPattern: pointer)) else {
-        Diagnostics.fail("free", "invalid pointer", UInt(bitPattern: pointer))
+    let address = UInt(bitPattern: pointer)
+    guard let record = HugeBlocks.record(of: address) else {
+        if HugeBlocks.record(of: address, freed: true) != nil { Diagnostics.fail("free", "double free", address) }
+        Diagnostics.fail("free", "invalid pointer", address)
     }
     HugeBlocks.free(record)
 }

@@ -1,8 +1,9 @@
 // Huge blocks: requests above the largest size class (1.75 MiB), and alignments above 64 KiB,
 // each get a mapping of their own, 2 MiB-aligned so that its chunks are exclusively ours in the
 // chunk map. The page just below the user's pointer holds the record of the mapping.
-// Freed mappings wait in a small cache (bounded in count and bytes) for reuse, since mapping
-// and unmapping a large region costs far more than reusing one; the cache is under its own lock.
+// Freed mappings wait in a small cache (bounded in count and bytes) for reuse, since mapping,
+// unmapping and faulting in a large region costs far more than reusing one; cached mappings are
+// split, or moved together, to the length asked for. The cache is under its own lock.
 // A cached mapping keeps its pages for the purge delay (a program that frees and reallocates a
 // big buffer in a loop does not fault it in again each time); then `maintain` purges it, so only
 // its first page stays resident, and unmaps it once older than the SuperSlab cache age.
@@ -17,6 +18,8 @@ struct HugeRecord {
     var mappingLength: Int
     /// The user's pointer, so a stale or forged pointer into the mapping does not validate.
     var user: UInt
+    /// In checked mode, the PROT_NONE page right after the block; else 0.
+    var guardPage: UInt
     var next: UnsafeMutablePointer<HugeRecord>?
 }
 
@@ -37,8 +40,10 @@ struct HugeCounters {
 
 enum HugeBlocks {
     static let magic: UInt64 = 0x6861_6B6D_656D_4842  // "hakmemHB"
-    static let cacheCountLimit = 8
-    static let cacheByteLimit = 64 << 20
+    /// A freed block's record, until its mapping is reused: a second free reports a double free.
+    static let freedMagic: UInt64 = 0x6861_6B6D_656D_4846
+    static let cacheCountLimit = 64
+    static let cacheByteLimit = 128 << 20
 
     nonisolated(unsafe) static var cache: UnsafeMutablePointer<HugeCacheState>? = nil
 
@@ -56,11 +61,13 @@ enum HugeBlocks {
     /// With `zeroed`, the block reads as zero (fresh and purged mappings already do).
     static func allocate(_ size: Int, alignment: Int, zeroed: Bool = false) -> UnsafeMutableRawPointer? {
         let align = alignment < OS.pageSize ? OS.pageSize : alignment
-        // Record page + padding for the alignment + the block, rounded to whole chunks.
+        // Record page + padding for the alignment + the block (+ a guard page in checked mode),
+        // rounded to whole chunks.
         guard size <= Int.max / 2, align <= Int.max / 4 else { return nil }
+        let guarded = Options.current.checked
         // At least one byte of block: with size 0 and a 2 MiB alignment the padding alone fills
         // whole chunks, and the pointer would land one past the end of the mapping.
-        let needed = OS.pageSize &+ (align &- OS.pageSize) &+ (size > 0 ? size : 1)
+        let needed = OS.pageSize &+ (align &- OS.pageSize) &+ (size > 0 ? size : 1) &+ (guarded ? OS.pageSize : 0)
         let length = (needed &+ SuperSlab.size &- 1) & ~(SuperSlab.size &- 1)
         // A cached mapping may be longer than asked for; the record keeps its real length.
         guard let (start, mappedLength) = takeCached(length: length, zeroed: zeroed) ?? mapFresh(length) else {
@@ -68,8 +75,13 @@ enum HugeBlocks {
         }
         let user = (start &+ UInt(OS.pageSize) &+ UInt(align) &- 1) & ~(UInt(align) &- 1)
         let record = UnsafeMutablePointer<HugeRecord>(bitPattern: user &- UInt(OS.pageSize))!
+        var guardPage: UInt = 0
+        if guarded {
+            guardPage = (user &+ UInt(size) &+ UInt(OS.pageSize) &- 1) & ~(UInt(OS.pageSize) &- 1)
+            if !OS.protect(guardPage, OS.pageSize, accessible: false) { guardPage = 0 }
+        }
         record.pointee = HugeRecord(magic: magic, purged: false, cachedAt: 0, mappingStart: start, mappingLength: mappedLength,
-                                    user: user, next: nil)
+                                    user: user, guardPage: guardPage, next: nil)
         return UnsafeMutableRawPointer(bitPattern: user)
     }
 
@@ -84,57 +96,149 @@ enum HugeBlocks {
         return (UInt(bitPattern: base), length)
     }
 
-    /// A cached mapping of exactly `length` bytes up to 1.5× that, so reuse wastes little.
+    /// Cached mappings reshaped to exactly `length` bytes with their resident pages kept: the
+    /// shortest one that is long enough, its tail split off; else the longest ones moved side by
+    /// side into a fresh aligned range (the kernel moves page tables, not bytes), any shortfall
+    /// left as fresh pages. Reusing only mappings of about the right length made a program that
+    /// cycles big buffers of varying sizes fault in fresh pages nearly every time.
     private static func takeCached(length: Int, zeroed: Bool) -> (UInt, Int)? {
         let lock = self.lock
         lock.lock()
         defer { lock.unlock() }
+        guard let first = removeClosest(to: length) else { return nil }
+        var piece = Piece(first)
+        let start: UInt
+        var purged = piece.purged
+        if piece.length >= length {
+            start = piece.start
+            if piece.length > length { keepTail(of: piece, from: length) }
+        } else {
+            // Fresh (zero) pages wherever no piece lands.
+            guard let target = OS.mapAligned(length, alignment: SuperSlab.size) else {
+                if !insertCached(piece.start, length: piece.length, purged: piece.purged, cachedAt: piece.cachedAt) {
+                    unmapLocked(piece.start, piece.length)
+                }
+                return nil
+            }
+            start = UInt(bitPattern: target)
+            ChunkMap.mark(start, length: length, as: ChunkMap.huge)
+            cache!.pointee.counters.mappedBytes &+= UInt(length)
+            var filled = 0
+            while true {
+                let moved = piece.length < length &- filled ? piece.length : length &- filled
+                if OS.move(piece.start, length: moved, to: start &+ UInt(filled), newLength: moved) {
+                    ChunkMap.mark(piece.start, length: moved, as: ChunkMap.nothing)
+                    cache!.pointee.counters.mappedBytes &-= UInt(moved)
+                    // A piece's first page holds its cache record: inside the block unless it lands first.
+                    purged = purged && piece.purged && filled == 0
+                    if moved < piece.length { keepTail(of: piece, from: moved) }
+                } else {
+                    unmapLocked(piece.start, piece.length)
+                }
+                filled &+= moved
+                guard filled < length, let next = removeClosest(to: length &- filled) else { break }
+                piece = Piece(next)
+            }
+        }
+        cache!.pointee.counters.allocations &+= 1
+        if zeroed && !purged {
+            OS.purge(UnsafeMutableRawPointer(bitPattern: start &+ UInt(OS.pageSize))!, length &- OS.pageSize)
+        }
+        return (start, length)
+    }
+
+    /// A cached mapping's record, copied out before the mapping is reshaped or moved.
+    private struct Piece {
+        let start: UInt
+        let length: Int
+        let purged: Bool
+        let cachedAt: UInt64
+
+        init(_ record: UnsafeMutablePointer<HugeRecord>) {
+            start = record.pointee.mappingStart
+            length = record.pointee.mappingLength
+            purged = record.pointee.purged
+            cachedAt = record.pointee.cachedAt
+        }
+    }
+
+    /// What follows the first `used` bytes of a piece goes back to the cache, or is unmapped.
+    private static func keepTail(of piece: Piece, from used: Int) {
+        let tail = piece.start &+ UInt(used)
+        if !insertCached(tail, length: piece.length &- used, purged: piece.purged, cachedAt: piece.cachedAt) {
+            unmapLocked(tail, piece.length &- used)
+        }
+    }
+
+    /// Unlinks and returns the shortest cached mapping of at least `length` bytes, or failing
+    /// that the longest one. Caller holds the lock.
+    private static func removeClosest(to length: Int) -> UnsafeMutablePointer<HugeRecord>? {
+        var best: UnsafeMutablePointer<UnsafeMutablePointer<HugeRecord>?>? = nil
         var link = withUnsafeMutablePointer(to: &cache!.pointee.first) { $0 }
         while let record = link.pointee {
-            if record.pointee.mappingLength >= length && record.pointee.mappingLength <= length &+ length / 2 {
-                link.pointee = record.pointee.next
-                cache!.pointee.count &-= 1
-                cache!.pointee.bytes &-= record.pointee.mappingLength
-                cache!.pointee.counters.allocations &+= 1
-                if zeroed && !record.pointee.purged { purge(record) }
-                return (record.pointee.mappingStart, record.pointee.mappingLength)
+            if let current = best?.pointee {
+                let have = current.pointee.mappingLength
+                let candidate = record.pointee.mappingLength
+                let better = have >= length ? (candidate >= length && candidate < have) : candidate > have
+                if better { best = link }
+            } else {
+                best = link
             }
             link = withUnsafeMutablePointer(to: &record.pointee.next) { $0 }
         }
-        return nil
+        guard let best, let record = best.pointee else { return nil }
+        best.pointee = record.pointee.next
+        cache!.pointee.count &-= 1
+        cache!.pointee.bytes &-= record.pointee.mappingLength
+        return record
     }
 
-    /// The record of the huge block starting at `address`, or nil if it is not one.
-    static func record(of address: UInt) -> UnsafeMutablePointer<HugeRecord>? {
+    /// Puts a mapping of ours in the cache if the bounds allow; its first page takes the record.
+    /// Caller holds the lock.
+    /// `freedUser` is the block just freed from this mapping, if any: its record stays marked as
+    /// freed (the cache record takes its place), so a second free of it reads as a double free.
+    private static func insertCached(_ start: UInt, length: Int, purged: Bool, cachedAt: UInt64,
+                                     freedUser: UInt = 0) -> Bool {
+        guard cache!.pointee.count < cacheCountLimit && cache!.pointee.bytes &+ length <= cacheByteLimit else {
+            return false
+        }
+        let cached = UnsafeMutablePointer<HugeRecord>(bitPattern: start)!
+        cached.pointee = HugeRecord(magic: freedUser != 0 ? freedMagic : 0, purged: purged, cachedAt: cachedAt,
+                                    mappingStart: start, mappingLength: length, user: freedUser, guardPage: 0,
+                                    next: cache!.pointee.first)
+        cache!.pointee.first = cached
+        cache!.pointee.count &+= 1
+        cache!.pointee.bytes &+= length
+        return true
+    }
+
+    /// The record of the huge block starting at `address`, or nil if it is not one; with
+    /// `freed`, the record a freed block left behind (its mapping not reused yet).
+    static func record(of address: UInt, freed: Bool = false) -> UnsafeMutablePointer<HugeRecord>? {
         guard address & UInt(OS.pageSize &- 1) == 0, address >= UInt(OS.pageSize),
               ChunkMap.kind(of: address &- UInt(OS.pageSize)) == ChunkMap.huge else { return nil }
         let record = UnsafeMutablePointer<HugeRecord>(bitPattern: address &- UInt(OS.pageSize))!
-        guard record.pointee.magic == magic, record.pointee.user == address else { return nil }
+        guard record.pointee.magic == (freed ? freedMagic : magic), record.pointee.user == address else { return nil }
         return record
     }
 
     static func usableSize(_ record: UnsafeMutablePointer<HugeRecord>) -> Int {
-        Int(record.pointee.mappingStart &+ UInt(record.pointee.mappingLength) &- record.pointee.user)
+        let end = record.pointee.guardPage != 0
+            ? record.pointee.guardPage : record.pointee.mappingStart &+ UInt(record.pointee.mappingLength)
+        return Int(end &- record.pointee.user)
     }
 
     static func free(_ record: UnsafeMutablePointer<HugeRecord>) {
         let start = record.pointee.mappingStart
         let length = record.pointee.mappingLength
-        record.pointee.magic = 0
+        if record.pointee.guardPage != 0 { OS.protect(record.pointee.guardPage, OS.pageSize, accessible: true) }
+        record.pointee.magic = freedMagic
         let lock = self.lock
         lock.lock()
         cache!.pointee.counters.frees &+= 1
-        if cache!.pointee.count < cacheCountLimit && cache!.pointee.bytes &+ length <= cacheByteLimit {
-            let cached = UnsafeMutablePointer<HugeRecord>(bitPattern: start)!
-            cached.pointee = HugeRecord(magic: 0, purged: false, cachedAt: OS.milliseconds(), mappingStart: start,
-                                        mappingLength: length, user: 0, next: cache!.pointee.first)
-            cache!.pointee.first = cached
-            cache!.pointee.count &+= 1
-            cache!.pointee.bytes &+= length
-            lock.unlock()
-            return
+        if !insertCached(start, length: length, purged: false, cachedAt: OS.milliseconds(), freedUser: record.pointee.user) {
+            unmapLocked(start, length)
         }
-        unmapLocked(start, length)
         lock.unlock()
     }
 

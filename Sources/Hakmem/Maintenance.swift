@@ -1,13 +1,28 @@
-// Maintenance: giving memory back without a background thread. Slow paths (refill, huge
-// allocation, malloc_trim) call `run`: every half purge delay it sweeps the calling thread's
-// parked slabs and, if no other thread is doing it, ages the shared pool and the huge cache.
-// A coarse clock read (vDSO, no system call) is the whole cost when nothing is due.
+// Maintenance: giving memory back without a background thread. Slow paths call `run`: every
+// half purge delay it sweeps the calling thread's parked slabs and, if no other thread is doing
+// it, ages the shared pool and the huge cache. Huge allocations and malloc_trim run it each
+// time; refills and frees into other threads' slabs, which can come every few operations, count
+// toward it and run it every 16 refills or 256 such frees, so its clock read stays off them.
 import Synchronization
 
 /// When the shared structures were last maintained (OS.milliseconds).
 let lastSharedMaintenance = Atomic<UInt64>(0)
 
 enum Maintenance {
+    static let refillWeight = 16
+    static let remoteFreeWeight = 1
+    static let countdownStart = 256
+
+    /// Counts a slow-path event of the calling thread and runs maintenance when enough are due.
+    @inline(__always)
+    static func count(_ weight: Int, in heap: UnsafeMutablePointer<ThreadHeap>) {
+        heap.pointee.eventsBeforeMaintenance &-= weight
+        if heap.pointee.eventsBeforeMaintenance <= 0 {
+            heap.pointee.eventsBeforeMaintenance = countdownStart
+            run()
+        }
+    }
+
     @discardableResult
     static func run(force: Bool = false) -> Bool {
         let now = OS.milliseconds()

@@ -1,6 +1,9 @@
 // OS layer: the only file that talks to the kernel or to libc.
-// Every other file asks for memory, page purging, time and output through these functions.
+// Every other file asks for memory, page purging, time and output through these functions
+// (mremap through a C shim in CHakmem's os_shims.c, because it is variadic).
 // Nothing here allocates; failures are returned to the caller (nil / false), never trapped.
+
+import CHakmem
 
 @_extern(c, "mmap")
 func c_mmap(_ addr: UnsafeMutableRawPointer?, _ len: Int, _ prot: Int32, _ flags: Int32,
@@ -9,6 +12,8 @@ func c_mmap(_ addr: UnsafeMutableRawPointer?, _ len: Int, _ prot: Int32, _ flags
 func c_munmap(_ addr: UnsafeMutableRawPointer, _ len: Int) -> Int32
 @_extern(c, "madvise")
 func c_madvise(_ addr: UnsafeMutableRawPointer, _ len: Int, _ advice: Int32) -> Int32
+@_extern(c, "mprotect")
+func c_mprotect(_ addr: UnsafeMutableRawPointer, _ len: Int, _ prot: Int32) -> Int32
 @_extern(c, "write")
 func c_write(_ fd: Int32, _ buf: UnsafeRawPointer, _ count: Int) -> Int
 @_extern(c, "abort")
@@ -42,6 +47,8 @@ enum OS {
     private static let mapPrivateAnonymous: Int32 = 0x02 | 0x20
     private static let mapNoReserve: Int32 = 0x4000
     private static let madviseDontNeed: Int32 = 4
+    private static let mremapMayMove: Int32 = 1
+    private static let mremapFixed: Int32 = 2
 
     /// Maps `length` bytes (a multiple of `alignment`, itself a power of two ≥ a page) aligned to
     /// `alignment`. Over-maps and trims the excess, so the result is exclusively ours.
@@ -64,8 +71,22 @@ enum OS {
         return p
     }
 
+    /// Moves the mapping at `address` onto `target` (which must be mapped by us and at least
+    /// `newLength` long), growing it to `newLength`. The kernel moves page tables, not bytes.
+    static func move(_ address: UInt, length: Int, to target: UInt, newLength: Int) -> Bool {
+        let result = hakmem_os_remap(UnsafeMutableRawPointer(bitPattern: address), length, newLength,
+                                     mremapMayMove | mremapFixed, UnsafeMutableRawPointer(bitPattern: target))
+        return result != nil && UInt(bitPattern: result) == target
+    }
+
     static func unmap(_ address: UnsafeMutableRawPointer, _ length: Int) {
         _ = c_munmap(address, length)
+    }
+
+    /// Makes pages inaccessible (a guard page) or accessible again.
+    @discardableResult
+    static func protect(_ address: UInt, _ length: Int, accessible: Bool) -> Bool {
+        c_mprotect(UnsafeMutableRawPointer(bitPattern: address)!, length, accessible ? protReadWrite : 0) == 0
     }
 
     /// Gives the pages back to the kernel; the range stays mapped and reads as zero afterwards.

@@ -13,6 +13,8 @@ struct OptionValues {
     var superSlabCacheMilliseconds: Int = 1000
     /// Bytes a thread takes from a slab into its allocation list at once (the per-class cache).
     var classCacheBytes: Int = 16 << 10
+    /// Checked mode (HAKMEM_CHECK=1): every malloc and free on a validating slow path.
+    var checked: Bool = false
     /// Statistics at exit: 0 none, 1 text on stderr, 2 JSON to `statsPath`.
     var statsMode: Int = 0
     var statsPath: UnsafePointer<CChar>? = nil
@@ -27,6 +29,7 @@ enum Options {
         values.superSlabCacheCount = integer("HAKMEM_SUPERSLAB_CACHE", in: 0...1024, default: 4)
         values.superSlabCacheMilliseconds = integer("HAKMEM_SUPERSLAB_CACHE_MS", in: 0...600_000, default: 1000)
         values.classCacheBytes = integer("HAKMEM_CLASS_CACHE_KB", in: 1...1024, default: 16) << 10
+        values.checked = integer("HAKMEM_CHECK", in: 0...1, default: 0) == 1
         if let stats = c_getenv("HAKMEM_STATS") {
             if matches(stats, "0") || matches(stats, "") {
                 values.statsMode = 0

@@ -160,7 +160,7 @@ enum SharedPool {
 
     /// Every slab comes back with all its blocks on its local list: they are counted as frees here.
     private static func releaseLocked(_ slab: Slab) {
-        Statistics.countLocalFrees(slab.pointee.localCount, ofClass: Int(slab.pointee.classIndex))
+        Statistics.countLocalFrees(slab.localCount, ofClass: Int(slab.pointee.classIndex))
         slab.pointee.owner.store(0, ordering: .relaxed)
         state!.pointee.slabsInUse[Int(slab.pointee.classIndex)] &-= 1
         let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
@@ -206,7 +206,7 @@ enum SharedPool {
         let lock = self.lock
         lock.lock()
         defer { lock.unlock() }
-        slab.pointee.abandonedRemaining.store(Int(slab.pointee.live) &- Int(slab.pointee.localCount), ordering: .relaxed)
+        slab.pointee.abandonedRemaining.store(Int(slab.pointee.freesUntilEmpty), ordering: .relaxed)
         slab.pointee.owner.store(SlabMeta.abandonedOwner, ordering: .releasing)
         abandonedList(Int(slab.pointee.classIndex)).pushFront(slab)
     }

@@ -33,11 +33,13 @@ enum SizeClass {
         for i in 0...(tinyLimit / 16) { table[i] = UInt8(index(forSize: i &* 16)) }
     }
 
+    @inline(__always)
     static func blockSize(ofClass c: Int) -> Int {
         if c <= 8 { return c == 0 ? 16 : c &* 16 }
-        let log = 7 &+ (c &- 9) / 4
-        let quarter = (c &- 9) % 4
-        return (1 &<< log) &+ (quarter &+ 1) &* (1 &<< (log &- 2))
+        let step = UInt(c &- 9)
+        let log = 7 &+ (step &>> 2)
+        let quarter = step & 3
+        return Int((1 &<< log) &+ (quarter &+ 1) &* (1 &<< (log &- 2)))
     }
 
     /// Number of 64 KiB slots a slab of this class spans.
@@ -62,8 +64,9 @@ enum SizeClass {
     static let reciprocalShift: UInt64 = 41
 
     /// The smallest class ≥ `size` whose blocks are `alignment`-aligned, or nil if none is.
+    @inline(__always)
     static func index(forSize size: Int, alignment: Int) -> Int? {
-        guard size <= largeLimit, alignment <= SuperSlab.slotSize else { return nil }
+        guard UInt(bitPattern: size) <= UInt(largeLimit), alignment <= SuperSlab.slotSize else { return nil }
         var c = index(forSize: size < alignment ? alignment : size)
         while c < count {
             if blockSize(ofClass: c) & (alignment &- 1) == 0 { return c }

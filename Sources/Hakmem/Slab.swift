@@ -4,35 +4,38 @@
 // more than one thread and none needs a compare-and-swap to pop (no ABA):
 //   - the allocation list: while the slab is its owner's current slab for the class, this list
 //     lives in the thread root (`hakmem_thread_root.heads[c]`), popped by the malloc hit path;
-//   - `localFree`: blocks freed by the owner thread (plain stores);
+//   - `localFree`: blocks freed by the owner thread (plain stores) while the slab is parked;
 //   - `threadFree`: blocks freed by other threads, a lock-free stack they push onto; only the
 //     owner (or, after the owner exited, the thread that adopts the slab) takes it, all at once.
+// The owner's free pushes onto the list `freeTarget` names: `localFree` while parked, the
+// allocation list itself while current, so a block freed to the current slab is reused at once.
 //
 // Ownership: `owner` is the ThreadHeap address of the owning thread, `Slab.abandoned` after that
 // thread exited, or 0 while the slab sits in the shared pool. Only the owner touches the
 // non-atomic fields; the shared pool touches them only while no thread owns the slab.
 //
-// Counting: `live` blocks are carved and in a user's hands (or in the owner's allocation list).
-// While the slab is current, nobody counts (the hit paths stay counter-free); when it stops being
-// current its allocation list is empty, so every carved block not yet collected is live.
-// Afterwards the owner's frees count up `localCount`, and `localCount == releaseTrigger` (the live
-// count) sends the free down its slow path exactly when the last live block comes home.
+// Counting: one countdown, `freesUntilEmpty`, decremented by every owner free. While the slab is
+// parked it holds the live blocks not yet home (`live` minus those on `localFree`), so the free
+// that brings the last one home sees 0 and takes the slow path. While the slab is current it
+// starts at `currentCountdown`, and what it has counted down is the number of frees pushed onto
+// the allocation list (statistics count them when the slab stops being current).
 import Synchronization
 
 struct SlabMeta: ~Copyable {
     // First cache line: what the owner's free path reads and writes.
     var localFree: UnsafeMutableRawPointer?
-    var localCount: UInt32
-    /// `localCount` value at which the owner's free takes the slow path (slab entirely free).
-    /// `UInt32.max` while the slab is current.
-    var releaseTrigger: UInt32
+    /// Address of the list the owner's frees push onto: `localFree`, or while the slab is current
+    /// the owner's allocation list for the class (in its thread root).
+    var freeTarget: UInt
+    /// See the file comment: live blocks not yet home (parked), or a countdown of frees (current).
+    var freesUntilEmpty: UInt32
+    var blockSize: UInt32
     let owner: Atomic<UInt>
     var spanStart: UInt
     var reciprocal: UInt64
-    var blockSize: UInt32
     var capacity: UInt32
     var carved: UInt32
-    /// Carved blocks that were not free the last time the owner looked (see the file comment).
+    /// Carved blocks that were not free when the slab was last parked (see the file comment).
     var live: UInt32
     var classIndex: UInt8
     var state: UInt8
@@ -61,26 +64,88 @@ extension SlabMeta {
 
     /// Owner value of a slab whose thread exited; no ThreadHeap lives at address 1.
     static let abandonedOwner: UInt = 1
-    static let releaseTriggerCurrent = UInt32.max
+    /// `freesUntilEmpty` of a current slab: far above any block count, and reached only after
+    /// 2³¹ frees without a refill, which the slow path then just resets.
+    static let currentCountdown: UInt32 = 1 << 31
 }
 
 extension UnsafeMutablePointer where Pointee == SlabMeta {
+    /// Whether the owner's frees go to its allocation list (the slab is its current slab).
+    @inline(__always)
+    var isCurrent: Bool { pointee.freeTarget != localFreeAddress }
+
+    @inline(__always)
+    var localFreeAddress: UInt {
+        UInt(bitPattern: withUnsafeMutablePointer(to: &pointee.localFree) { $0 })
+    }
+
+    /// Blocks on `localFree` of a parked slab.
+    var localCount: UInt32 { pointee.live &- pointee.freesUntilEmpty }
+
     /// Blocks freed to this slab by the owner plus those other threads pushed, and fresh blocks
     /// carved if both are empty; the slab's own lists are left empty. Returns the list and its length.
     mutating func collectFreeBlocks() -> (head: UnsafeMutableRawPointer?, count: UInt32) {
-        foldRemoteFrees()
-        let head = pointee.localFree
-        let count = pointee.localCount
-        Statistics.countLocalFrees(count, ofClass: Int(pointee.classIndex))
-        pointee.localFree = nil
-        pointee.localCount = 0
+        var head: UnsafeMutableRawPointer?
+        var count: UInt32
+        if isCurrent {
+            // The owner's own frees went straight to the allocation list: only remote ones wait,
+            // and those were counted as frees when pushed.
+            let remote = takeRemoteFrees()
+            (head, count) = (remote.head, remote.count)
+        } else {
+            foldRemoteFrees()
+            (head, count) = (pointee.localFree, localCount)
+            Statistics.countLocalFrees(count, ofClass: Int(pointee.classIndex))
+            pointee.localFree = nil
+        }
         if head == nil { return carve() }
         return (head, count)
+    }
+
+    /// Moves the remote frees onto a parked slab's own free list and says whether that left the
+    /// slab without a live block.
+    @discardableResult
+    func foldRemoteFrees() -> Bool {
+        let remote = takeRemoteFrees()
+        if let first = remote.head {
+            remote.tail!.storeBytes(of: pointee.localFree, as: UnsafeMutableRawPointer?.self)
+            pointee.localFree = first
+            pointee.freesUntilEmpty &-= remote.count
+            // These were counted as frees when pushed; the local count is counted when consumed.
+            Statistics.uncountLocalFrees(remote.count, ofClass: Int(pointee.classIndex))
+        }
+        return pointee.freesUntilEmpty == 0
+    }
+
+    /// Makes the slab its owner's current slab for the class, whose allocation list is `list`.
+    mutating func makeCurrent(allocationList list: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        pointee.freeTarget = UInt(bitPattern: list)
+        pointee.freesUntilEmpty = SlabMeta.currentCountdown
+    }
+
+    /// Frees the owner pushed onto the allocation list since the countdown was last reset: they
+    /// are counted as frees, and as blocks handed out again (they were, or still are, on the list).
+    func settleCurrentCountdown() {
+        let frees = SlabMeta.currentCountdown &- pointee.freesUntilEmpty
+        Statistics.countLocalFrees(frees, ofClass: Int(pointee.classIndex))
+        Statistics.countHandedOut(frees, ofClass: Int(pointee.classIndex))
+        pointee.freesUntilEmpty = SlabMeta.currentCountdown
+    }
+
+    /// A current slab whose allocation list is empty and which has no free block left stops
+    /// being current: every carved block is live, and the owner's frees go to `localFree` again.
+    func park() {
+        settleCurrentCountdown()
+        pointee.freeTarget = localFreeAddress
+        pointee.live = pointee.carved
+        pointee.freesUntilEmpty = pointee.live
     }
 
     /// Takes every block other threads freed into this slab. Only the owner calls it, so the
     /// exchange is the only consumer of the stack: the push side needs no ABA protection.
     func takeRemoteFrees() -> (head: UnsafeMutableRawPointer?, tail: UnsafeMutableRawPointer?, count: UInt32) {
+        // A plain load first: most refills find no remote frees, and the exchange is a locked op.
+        guard pointee.threadFree.load(ordering: .relaxed) != 0 else { return (nil, nil, 0) }
         let top = pointee.threadFree.exchange(0, ordering: .acquiring)
         guard top != 0 else { return (nil, nil, 0) }
         let head = UnsafeMutableRawPointer(bitPattern: top)!
@@ -91,21 +156,6 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
             count &+= 1
         }
         return (head, tail, count)
-    }
-
-    /// Moves the remote frees onto the slab's own free list and says whether that left the
-    /// slab without a live block (meaningful only for a slab that is not current).
-    @discardableResult
-    func foldRemoteFrees() -> Bool {
-        let remote = takeRemoteFrees()
-        if let first = remote.head {
-            remote.tail!.storeBytes(of: pointee.localFree, as: UnsafeMutableRawPointer?.self)
-            pointee.localFree = first
-            pointee.localCount &+= remote.count
-            // These were counted as frees when pushed; the local count is counted when consumed.
-            Statistics.uncountLocalFrees(remote.count, ofClass: Int(pointee.classIndex))
-        }
-        return pointee.localCount == pointee.live
     }
 
     /// Pushes a block freed by a thread that does not own the slab. Lock-free; never waits.
@@ -141,14 +191,6 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         return (UnsafeMutableRawPointer(bitPattern: first), batch)
     }
 
-    /// `localFree` as a plain word (0 when empty), so the free hit path compares and stores
-    /// addresses without Optional checks.
-    @inline(__always)
-    var localFreeWord: UnsafeMutablePointer<UInt> {
-        UnsafeMutableRawPointer(withUnsafeMutablePointer(to: &pointee.localFree) { $0 })
-            .assumingMemoryBound(to: UInt.self)
-    }
-
     /// Whether `address` is the start of one of this slab's blocks (not an interior pointer).
     @inline(__always)
     func isBlockStart(_ address: UInt) -> Bool {
@@ -167,8 +209,8 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         pointee.carved = 0
         pointee.live = 0
         pointee.localFree = nil
-        pointee.localCount = 0
-        pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
+        pointee.freeTarget = localFreeAddress
+        pointee.freesUntilEmpty = 0
         pointee.threadFree.store(0, ordering: .relaxed)
         pointee.keptFree = 0
         pointee.state = SlabMeta.active

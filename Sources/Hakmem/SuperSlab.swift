@@ -42,10 +42,12 @@ enum SuperSlab {
     /// The slab a block address belongs to: mask, slot index, then the slot's first slot.
     @inline(__always)
     static func slab(containing address: UInt) -> Slab {
-        let base = address & ~UInt(size &- 1)
-        let slot = (address &>> UInt(slotShift)) & UInt(slotCount &- 1)
-        let head = UnsafePointer<UInt8>(bitPattern: base &+ UInt(slabHeadOffset) &+ slot)!.pointee
-        return Slab(bitPattern: base &+ UInt(slabsOffset) &+ UInt(head) &* UInt(slabStride))!
+        // Pointer arithmetic rather than integer: it lets the offsets fold into addressing modes.
+        let base = UnsafeRawPointer(bitPattern: address & ~UInt(size &- 1)).unsafelyUnwrapped
+        let slot = Int(truncatingIfNeeded: (address &>> UInt(slotShift)) & UInt(slotCount &- 1))
+        let head = Int(base.load(fromByteOffset: slabHeadOffset &+ slot, as: UInt8.self))
+        return UnsafeMutableRawPointer(mutating: base + (slabsOffset &+ head &* slabStride))
+            .assumingMemoryBound(to: SlabMeta.self)
     }
 
     static func slab(_ header: UnsafeMutablePointer<SuperSlabHeader>, slot: Int) -> Slab {

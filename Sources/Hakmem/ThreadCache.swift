@@ -22,13 +22,16 @@ struct ThreadHeap {
     var others: UnsafeMutablePointer<ListEnds<SlabMeta>>
     /// Per class: this thread's statistics counters.
     var counters: UnsafeMutablePointer<ClassCounters>
+    /// Per class, in checked mode only: the encoded free list standing in for `heads[c]`.
+    var checkedLists: UnsafeMutablePointer<UInt>
     /// When this thread last swept its parked slabs (OS.milliseconds).
     var lastSweep: UInt64
     /// Bytes of entirely free slabs kept parked (`keptFree`) instead of going back to the pool.
     var keptFreeBytes: Int
-    /// Frees into other threads' slabs left before this thread runs maintenance: a thread that
-    /// only frees (a consumer) must still let the memory it frees go back to the system.
-    var remoteFreesBeforeMaintenance: Int
+    /// Slow-path events left before this thread runs maintenance (see Maintenance.count); frees
+    /// into other threads' slabs count too, since a thread that only frees (a consumer) must
+    /// still let the memory it frees go back to the system.
+    var eventsBeforeMaintenance: Int
 }
 
 enum ThreadCache {
@@ -53,7 +56,8 @@ enum ThreadCache {
 
     @inline(__always)
     static func smallClassTable(_ root: UnsafeMutablePointer<HakmemThreadRoot>) -> UnsafeMutablePointer<UInt8> {
-        (UnsafeMutableRawPointer(root) + MemoryLayout<UInt>.stride &* (Int(HAKMEM_CLASS_SLOTS) &+ 1))
+        // After heads[HAKMEM_CLASS_SLOTS], heap and owner_tag.
+        (UnsafeMutableRawPointer(root) + MemoryLayout<UInt>.stride &* (Int(HAKMEM_CLASS_SLOTS) &+ 2))
             .assumingMemoryBound(to: UInt8.self)
     }
 
@@ -81,6 +85,7 @@ enum ThreadCache {
         heap.pointee.lastSweep = OS.milliseconds()
         SizeClass.fillSmallClassTable(smallClassTable(root))
         root.pointee.heap = UInt(bitPattern: heap)
+        root.pointee.owner_tag = Options.current.checked ? 0 : UInt(bitPattern: heap)
         Lifecycle.registerThreadExit(heap)
         return heap
     }
@@ -90,7 +95,9 @@ enum ThreadCache {
         let currentBytes = SizeClass.count * MemoryLayout<Slab?>.stride
         let othersBytes = SizeClass.count * MemoryLayout<ListEnds<SlabMeta>>.stride
         let countersBytes = SizeClass.count * MemoryLayout<ClassCounters>.stride
-        guard let raw = Metadata.allocate(MemoryLayout<ThreadHeap>.stride + currentBytes + othersBytes + countersBytes)
+        let checkedBytes = SizeClass.count * MemoryLayout<UInt>.stride
+        guard let raw = Metadata.allocate(MemoryLayout<ThreadHeap>.stride + currentBytes + othersBytes + countersBytes
+                                          + checkedBytes)
         else { return nil }
         let heap = raw.assumingMemoryBound(to: ThreadHeap.self)
         var cursor = raw + MemoryLayout<ThreadHeap>.stride
@@ -99,18 +106,21 @@ enum ThreadCache {
         heap.pointee.others = cursor.assumingMemoryBound(to: ListEnds<SlabMeta>.self)
         cursor += othersBytes
         heap.pointee.counters = cursor.assumingMemoryBound(to: ClassCounters.self)
+        cursor += countersBytes
+        heap.pointee.checkedLists = cursor.assumingMemoryBound(to: UInt.self)
         return heap
     }
 
     /// Refills class `c` for the calling thread and returns one block, or nil when out of memory.
     static func refill(_ c: Int) -> UnsafeMutableRawPointer? {
         guard let heap = heap() else { return nil }
+        // Before taking more memory, a moment to give some back.
+        Maintenance.count(Maintenance.refillWeight, in: heap)
         let head = heads(root) + c
         if var slab = heap.pointee.current[c] {
             if let block = take(&slab, into: head, heap: heap) { return block }
             // Every carved block is live: park the slab until frees come back to it.
-            slab.pointee.live = slab.pointee.carved
-            slab.pointee.releaseTrigger = slab.pointee.live
+            slab.park()
             others(heap, c).pushBack(slab)
             heap.pointee.current[c] = nil
         }
@@ -132,27 +142,28 @@ enum ThreadCache {
                 return block
             }
             // An adopted slab with every block live: keep it parked like our own.
-            slab.pointee.releaseTrigger = slab.pointee.live
             parked.pushBack(slab)
         }
     }
 
     /// Moves a slab's free blocks to the allocation list and returns the first, making the slab
-    /// current (its release trigger off), or returns nil and leaves the slab untouched.
+    /// current, or returns nil and leaves the slab untouched.
     private static func take(_ slab: inout Slab, into head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
                              heap: UnsafeMutablePointer<ThreadHeap>) -> UnsafeMutableRawPointer? {
         let (first, count) = slab.collectFreeBlocks()
         guard let block = first else { return nil }
         if slab.pointee.keptFree != 0 { unkeep(slab, heap) }
         Statistics.countHandedOut(count, ofClass: Int(slab.pointee.classIndex))
-        slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
+        if slab.isCurrent { slab.settleCurrentCountdown() } else { slab.makeCurrent(allocationList: head) }
         head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
         return block
     }
 
-    /// The owner's free brought a parked slab's last live block home: keep the slab at the front
-    /// of its class's parked list for reuse while the budget allows, else give it back.
-    static func releaseParkedSlab(_ slab: Slab) {
+    /// The owner's free counted a slab's countdown down to 0. For a parked slab, its last live
+    /// block came home: keep the slab at the front of its class's parked list for reuse while the
+    /// budget allows, else give it back. A current slab just ran its countdown out: reset it.
+    static func slabCountdownEnded(_ slab: Slab) {
+        if slab.isCurrent { return slab.settleCurrentCountdown() }
         let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: root.pointee.heap)!
         let parked = others(heap, Int(slab.pointee.classIndex))
         parked.remove(slab)
@@ -160,7 +171,6 @@ enum ThreadCache {
         if heap.pointee.keptFreeBytes &+ bytes <= keptFreeBudget && Options.current.purgeDelayMilliseconds > 0 {
             heap.pointee.keptFreeBytes &+= bytes
             slab.pointee.keptFree = 1
-            slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
             slab.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
             parked.pushFront(slab)
             return
@@ -206,9 +216,11 @@ enum ThreadCache {
     static func release(_ heap: UnsafeMutablePointer<ThreadHeap>) {
         let root = self.root
         let heads = self.heads(root)
+        if Options.current.checked { CheckedMode.returnLists(of: heap) }
         for c in 0..<SizeClass.count {
             if let slab = heap.pointee.current[c] {
                 heap.pointee.current[c] = nil
+                slab.park()
                 // The allocation list goes back onto the slab's own free list; those blocks were
                 // counted as handed out and are neither allocations nor frees.
                 var count: UInt32 = 0
@@ -223,8 +235,7 @@ enum ThreadCache {
                 }
                 heap.pointee.counters[c].handedOut &-= UInt(count)
                 Statistics.uncountLocalFrees(count, ofClass: c)
-                slab.pointee.localCount &+= count
-                slab.pointee.live = slab.pointee.carved
+                slab.pointee.freesUntilEmpty &-= count
                 settle(slab)
             }
             let parked = others(heap, c)
@@ -232,6 +243,7 @@ enum ThreadCache {
         }
         heap.pointee.keptFreeBytes = 0
         root.pointee.heap = 0
+        root.pointee.owner_tag = 0
         let lock = SharedPool.lock
         lock.lock()
         Statistics.retire(heap)
@@ -244,7 +256,6 @@ enum ThreadCache {
     /// slab's local frees are counted by whoever gives it back.
     private static func settle(_ slab: Slab) {
         slab.pointee.keptFree = 0
-        slab.pointee.releaseTrigger = SlabMeta.releaseTriggerCurrent
         if slab.foldRemoteFrees() {
             SharedPool.releaseSlab(slab)
         } else {

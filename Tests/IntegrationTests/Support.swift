@@ -221,8 +221,9 @@ enum Run {
     }
 
     /// Runs a compiled test program from Tests/programs under hakmem.
-    static func program(_ name: String, _ arguments: [String], timeout: TimeInterval = 120) throws -> RunResult {
-        try command(Harness.program(name), arguments, preload: true, timeout: timeout)
+    static func program(_ name: String, _ arguments: [String], environment: [String: String] = [:],
+                        timeout: TimeInterval = 120) throws -> RunResult {
+        try command(Harness.program(name), arguments, preload: true, environment: environment, timeout: timeout)
     }
 
     /// The last `lines` lines of `text`, for assertion messages.

@@ -7,10 +7,18 @@
  *   misaligned   p = malloc(64); free(p + 1)
  *   realloc-bad  realloc() of a stack address
  *   double       p = malloc(32); free(p); free(p)
+ *   double-later free(p); free(q); free(p)
+ *   double-remote p freed by another thread, then again by this one
+ *   double-huge  an 8 MiB block freed twice
+ *   forged-link  a use-after-free write puts a stack address in a free block's link
+ *   huge-overflow a write one page-rounded byte past a huge block (guard page)
  *
- * A checking allocator aborts during the bad call, so printing `survived` and
- * exiting 0 means the error went unnoticed.
+ * A checking allocator aborts during the bad call (huge-overflow: SIGSEGV on the
+ * guard page), so printing `survived` and exiting 0 means the error went unnoticed.
+ * hakmem catches the first five in every mode, the rest with HAKMEM_CHECK=1 (except
+ * double-huge, caught in both).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +33,16 @@ static void *launder(void *p)
     return p;
 }
 
+static void *free_on_thread(void *block)
+{
+    free(block);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    const char *modes = "stack static interior misaligned realloc-bad double";
+    const char *modes = "stack static interior misaligned realloc-bad double double-later double-remote "
+                        "double-huge forged-link huge-overflow";
     if (argc != 2) {
         fprintf(stderr, "usage: bad_pointer MODE   (MODE: %s)\n", modes);
         return 2;
@@ -59,6 +74,46 @@ int main(int argc, char **argv)
         memset(p, 0x33, 32);
         free(p);
         free(again);
+    } else if (strcmp(mode, "double-later") == 0) {
+        /* Not the block freed just before: only checked mode's marks catch it. */
+        char *p = malloc(48), *q = malloc(48);
+        char *again = launder(p);
+        free(p);
+        free(q);
+        free(again);
+    } else if (strcmp(mode, "double-remote") == 0) {
+        char *p = malloc(96);
+        pthread_t thread;
+        pthread_create(&thread, NULL, free_on_thread, p);
+        pthread_join(thread, NULL);
+        free(launder(p));
+    } else if (strcmp(mode, "double-huge") == 0) {
+        char *p = malloc(8 << 20);
+        char *again = launder(p);
+        p[0] = 1;
+        free(p);
+        free(again);
+    } else if (strcmp(mode, "forged-link") == 0) {
+        /* A use-after-free write plants an address in a free block's link word. */
+        char *p = malloc(64);
+        char *q = malloc(64);
+        free(q);
+        free(p);
+        *(void **)launder(p) = stack_array;
+        for (int i = 0; i < 4; i++) {
+            char *r = malloc(64);
+            if (r >= stack_array && r < stack_array + sizeof stack_array) {
+                printf("malloc returned the forged address %p\n", (void *)r);
+                break;
+            }
+        }
+    } else if (strcmp(mode, "huge-overflow") == 0) {
+        /* One byte past a huge block's requested size, rounded to a page. */
+        size_t size = (4 << 20) + 100;
+        char *p = malloc(size);
+        size_t end = (size + 4095) & ~(size_t)4095;
+        ((volatile char *)launder(p))[end] = 1;
+        free(p);
     } else {
         fprintf(stderr, "bad_pointer: unknown mode '%s' (MODE: %s)\n", mode, modes);
         return 2;

@@ -1,8 +1,9 @@
-// Storage the Swift allocator cannot declare itself: a thread-local root and a
-// process-wide chunk map. No logic lives here; the allocator is in Sources/Hakmem.
+// Storage the Swift allocator cannot declare itself (a thread-local root and a process-wide
+// chunk map) and a shim for a variadic libc call. No logic lives here; the allocator is in Sources/Hakmem.
 #ifndef CHAKMEM_H
 #define CHAKMEM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define HAKMEM_CLASS_SLOTS 64
@@ -10,11 +11,14 @@
 /// One per thread, initial-exec TLS (read with a single %fs-relative access).
 /// `heads[c]` is the allocation list of the slab the thread is currently carving class c from;
 /// only the owning thread reads or writes it. `heap` points at the thread's ThreadHeap, or is 0.
+/// `owner_tag` is what free compares a slab's owner with to take its hit path: `heap`, or 0 in
+/// checked mode, so that every free takes the checking slow path.
 /// `small_class[(size + 15) / 16]` is the class of a request of at most 1 KiB; all zero (class 0,
 /// whose list is empty until the heap exists) until the thread's heap is created.
 typedef struct HakmemThreadRoot {
     void *heads[HAKMEM_CLASS_SLOTS];
     uintptr_t heap;
+    uintptr_t owner_tag;
     uint8_t small_class[72];
 } HakmemThreadRoot;
 
@@ -30,5 +34,8 @@ extern __thread HakmemThreadRoot hakmem_thread_root
 /// incomplete one; it takes the address and indexes from there. Defined in chunk_map.c.
 struct HakmemChunkMapStart { unsigned char first; };
 extern struct HakmemChunkMapStart hakmem_chunk_map __attribute__((swift_attr("nonisolated(unsafe)")));
+
+/// mremap(2), called as the variadic function it is (os_shims.c). MAP_FAILED on failure.
+void *hakmem_os_remap(void *old_address, size_t old_length, size_t new_length, int flags, void *new_address);
 
 #endif
