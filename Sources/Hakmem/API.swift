@@ -49,7 +49,10 @@ func allocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
 @inline(never)
 func refillAndAllocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
     Lifecycle.ensureInitialized()
-    let block = Options.current.checked ? CheckedMode.allocate(fromClass: c) : ThreadCache.refill(c)
+    var block = Options.current.checked ? CheckedMode.allocate(fromClass: c) : ThreadCache.refill(c)
+    if block == nil && releaseCachedMemory() {
+        block = Options.current.checked ? CheckedMode.allocate(fromClass: c) : ThreadCache.refill(c)
+    }
     if block == nil { OS.setErrno(OS.enomem) }
     return block
 }
@@ -63,9 +66,20 @@ func allocateHuge(_ size: Int, alignment: Int, zeroed: Bool = false) -> UnsafeMu
     Lifecycle.ensureInitialized()
     // Mapping memory is the moment to give some back.
     Maintenance.run()
-    let block = HugeBlocks.allocate(size, alignment: alignment, zeroed: zeroed)
+    var block = HugeBlocks.allocate(size, alignment: alignment, zeroed: zeroed)
+    if block == nil && releaseCachedMemory() {
+        block = HugeBlocks.allocate(size, alignment: alignment, zeroed: zeroed)
+    }
     if block == nil { OS.setErrno(OS.enomem) }
     return block
+}
+
+/// The system refused a mapping, but memory freed earlier may still be held for reuse (cached
+/// huge mappings and SuperSlabs, empty slabs). Gives it all back, as malloc_trim(0) does, and
+/// says whether anything went, so the caller tries once more before reporting ENOMEM.
+@inline(never)
+func releaseCachedMemory() -> Bool {
+    Maintenance.run(force: true)
 }
 
 /// A block of `size` bytes aligned to `alignment` (a power of two).
