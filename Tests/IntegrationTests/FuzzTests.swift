@@ -45,12 +45,23 @@ final class FuzzTests: XCTestCase {
         for run in try Self.seedRuns() where run.threads > 1 { try check(run) }
     }
 
-    private func check(_ run: SeedRun, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// The first single-thread and the first multi-threaded run again in checked mode
+    /// (HAKMEM_CHECK=1), whose different free lists and guard pages the model must not notice.
+    func testFirstSeedsUnderCheckedMode() throws {
+        let runs = try Self.seedRuns()
+        for run in [runs.first { $0.threads == 1 }, runs.first { $0.threads > 1 }].compactMap({ $0 }) {
+            try check(run, environment: ["HAKMEM_CHECK": "1"])
+        }
+    }
+
+    private func check(_ run: SeedRun, environment: [String: String] = [:],
+                       file: StaticString = #filePath, line: UInt = #line) throws {
         let started = Date()
-        let r = try Run.program("fuzz_sequences", run.arguments, timeout: 120)
+        let r = try Run.program("fuzz_sequences", run.arguments, environment: environment, timeout: 120)
         let lines = r.stdout.split(separator: "\n").map(String.init)
         let summary = lines.first { $0.hasPrefix("fuzz_sequences: ") }
-        print("\(summary ?? "fuzz_sequences \(run.arguments.joined(separator: " ")): no summary, \(r.ending)")"
+        let mode = environment.isEmpty ? "" : " (\(environment.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")))"
+        print("\(summary ?? "fuzz_sequences \(run.arguments.joined(separator: " ")): no summary, \(r.ending)")\(mode)"
               + " in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         let failures = lines.filter { $0.hasPrefix("FAIL ") || $0.hasPrefix("reproduce: ") }
         XCTAssertTrue(failures.isEmpty, "fuzz_sequences \(run.arguments.joined(separator: " ")) found:\n"
