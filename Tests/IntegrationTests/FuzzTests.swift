@@ -54,6 +54,32 @@ final class FuzzTests: XCTestCase {
         }
     }
 
+    /// The libFuzzer harness (Tests/fuzz/libfuzzer_ops.c, long runs by scripts/fuzz.sh) still
+    /// builds, replays the committed corpus and runs 3,000 mutated inputs under hakmem.
+    func testLibFuzzerHarnessReplaysTheCorpus() throws {
+        let clang = try Harness.requireTool("clang")
+        let harness = Harness.scratch.appendingPathComponent("libfuzzer_ops").path
+        let source = Harness.packageRoot.appendingPathComponent("Tests/fuzz/libfuzzer_ops.c").path
+        let built = try Run.command(clang, ["-O1", "-g", "-fsanitize=fuzzer", "-o", harness, source], timeout: 120)
+        guard built.exitedZero else {
+            if built.stderr.contains("libclang_rt.fuzzer") { throw XCTSkip("clang has no libFuzzer runtime") }
+            return XCTFail("building the libFuzzer harness failed: \(built.transcript)")
+        }
+        // New inputs go to the first directory, a scratch one: the committed corpus stays as it is.
+        let newInputs = Harness.scratch.appendingPathComponent("libfuzzer-new-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: newInputs, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: newInputs) }
+        let corpus = Harness.packageRoot.appendingPathComponent("Tests/fuzz/corpus").path
+        let r = try Run.command(harness, ["-runs=3000", "-max_len=4096", "-seed=1",
+                                          "-artifact_prefix=\(newInputs.path)/", newInputs.path, corpus],
+                                preload: true, timeout: 180)
+        print(r.stderr.split(separator: "\n").last { $0.hasPrefix("Done ") }.map(String.init) ?? "libfuzzer_ops: \(r.ending)")
+        XCTAssertTrue(r.exitedZero, "libfuzzer_ops found a failure or crashed: \(r.transcript)")
+        let library = URL(fileURLWithPath: try Harness.library()).resolvingSymlinksInPath().path
+        XCTAssertTrue(r.stderr.contains("libfuzzer_ops: malloc from \(library)"),
+                      "the harness did not allocate from the preloaded \(library): \(r.transcript)")
+    }
+
     private func check(_ run: SeedRun, environment: [String: String] = [:],
                        file: StaticString = #filePath, line: UInt = #line) throws {
         let started = Date()
