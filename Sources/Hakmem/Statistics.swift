@@ -43,10 +43,10 @@ enum Statistics {
     static func uncountLocalFrees(_ n: UInt32, ofClass c: Int) {
         counters(c)?.pointee.freed &-= UInt(n)
     }
-    static func countRemoteFree(ofClass c: Int) {
-        guard let counters = counters(c) else { return }
-        counters.pointee.freed &+= 1
-        counters.pointee.remoteFreed &+= 1
+    static func countRemoteFrees(_ n: UInt32, ofClass c: Int, in heap: UnsafeMutablePointer<ThreadHeap>) {
+        let counters = heap.pointee.counters + c
+        counters.pointee.freed &+= UInt(n)
+        counters.pointee.remoteFreed &+= UInt(n)
     }
 
     /// Folds an exiting thread's counters into the totals. Caller holds the pool lock.
