@@ -220,6 +220,11 @@ struct Snapshot {
         }
         let classes = scratch!.assumingMemoryBound(to: ClassCounters.self)
         let slabsInUse = (scratch! + SizeClass.count * MemoryLayout<ClassCounters>.stride).assumingMemoryBound(to: Int.self)
+        // The reporting thread's frees onto its current slabs' allocation lists are counted when
+        // a slab stops being current; count them now.
+        if let own = UnsafeMutablePointer<ThreadHeap>(bitPattern: ThreadCache.root.pointee.heap) {
+            for c in 0..<SizeClass.count { own.pointee.current[c]?.settleCurrentCountdown() }
+        }
         let lock = SharedPool.lock
         lock.lock()
         for c in 0..<SizeClass.count {
