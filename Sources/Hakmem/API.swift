@@ -221,25 +221,17 @@ func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
     guard slab.pointee.state == SlabMeta.active, slab.isBlockStart(address) else {
         Diagnostics.fail("free", "invalid pointer", address)
     }
+    let rootHeap = ThreadCache.root.pointee.heap
     if Options.current.checked {
         let owner = slab.pointee.owner.load(ordering: .relaxed)
-        if owner == ThreadCache.root.pointee.heap, let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: owner) {
+        if owner == rootHeap, let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: owner) {
             return CheckedMode.freeOwn(address, slab, heap: heap)
         }
         CheckedMode.markFreed(address)
     }
-    // After the push this thread must not touch the slab unguarded: its last block may be home,
-    // and another thread may give the slab back and unmap its SuperSlab.
-    let c = Int(slab.pointee.classIndex)
-    let lastOfAbandoned = slab.pointee.owner.load(ordering: .acquiring) == SlabMeta.abandonedOwner
-        && slab.pointee.abandonedRemaining.wrappingSubtract(1, ordering: .relaxed).oldValue == 1
-    slab.pushRemoteFree(pointer)
-    if lastOfAbandoned { SharedPool.reclaimIfEmpty(slab) }
-    // Counters and the maintenance countdown live in the freeing thread's heap, so a thread
-    // that only frees gets one.
-    guard let heap = ThreadCache.heap() else { return }
-    Statistics.countRemoteFree(ofClass: c)
-    Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
+    // A thread that only frees gets a heap too: its counters and maintenance countdown live there.
+    let heap = rootHeap != 0 ? UnsafeMutablePointer<ThreadHeap>(bitPattern: rootHeap) : ThreadCache.heap()
+    RemoteFrees.free(address, into: slab, heap: heap)
 }
 
 /// A huge block, or a pointer hakmem never handed out.

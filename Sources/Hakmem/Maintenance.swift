@@ -3,6 +3,7 @@
 // it, ages the shared pool and the huge cache. Huge allocations and malloc_trim run it each
 // time; refills and frees into other threads' slabs, which can come every few operations, count
 // toward it and run it every 16 refills or 256 such frees, so its clock read stays off them.
+import CHakmem
 import Synchronization
 
 /// When the shared structures were last maintained (OS.milliseconds).
@@ -25,6 +26,9 @@ enum Maintenance {
 
     @discardableResult
     static func run(force: Bool = false) -> Bool {
+        if let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: ThreadCache.root.pointee.heap) {
+            RemoteFrees.flushAll(heap)
+        }
         let now = OS.milliseconds()
         ThreadCache.sweepParkedSlabs(now: now, force: force)
         let last = lastSharedMaintenance.load(ordering: .relaxed)

@@ -158,13 +158,15 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         return (head, tail, count)
     }
 
-    /// Pushes a block freed by a thread that does not own the slab. Lock-free; never waits.
-    func pushRemoteFree(_ block: UnsafeMutableRawPointer) {
+    /// Pushes the chain `head`…`tail` of blocks freed by a thread that does not own the slab
+    /// (linked through their first words). Lock-free; never waits.
+    func pushRemoteFrees(_ head: UInt, _ tail: UInt) {
+        let link = UnsafeMutablePointer<UInt>(bitPattern: tail)!
         var top = pointee.threadFree.load(ordering: .relaxed)
         while true {
-            block.storeBytes(of: UnsafeMutableRawPointer(bitPattern: top), as: UnsafeMutableRawPointer?.self)
+            link.pointee = top
             let (exchanged, current) = pointee.threadFree.compareExchange(
-                expected: top, desired: UInt(bitPattern: block), ordering: .releasing)
+                expected: top, desired: head, ordering: .releasing)
             if exchanged { return }
             top = current
         }

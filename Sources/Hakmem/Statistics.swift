@@ -43,10 +43,10 @@ enum Statistics {
     static func uncountLocalFrees(_ n: UInt32, ofClass c: Int) {
         counters(c)?.pointee.freed &-= UInt(n)
     }
-    static func countRemoteFree(ofClass c: Int) {
-        guard let counters = counters(c) else { return }
-        counters.pointee.freed &+= 1
-        counters.pointee.remoteFreed &+= 1
+    static func countRemoteFrees(_ n: UInt32, ofClass c: Int, in heap: UnsafeMutablePointer<ThreadHeap>) {
+        let counters = heap.pointee.counters + c
+        counters.pointee.freed &+= UInt(n)
+        counters.pointee.remoteFreed &+= UInt(n)
     }
 
     /// Folds an exiting thread's counters into the totals. Caller holds the pool lock.
@@ -220,6 +220,11 @@ struct Snapshot {
         }
         let classes = scratch!.assumingMemoryBound(to: ClassCounters.self)
         let slabsInUse = (scratch! + SizeClass.count * MemoryLayout<ClassCounters>.stride).assumingMemoryBound(to: Int.self)
+        // The reporting thread's frees onto its current slabs' allocation lists are counted when
+        // a slab stops being current; count them now.
+        if let own = UnsafeMutablePointer<ThreadHeap>(bitPattern: ThreadCache.root.pointee.heap) {
+            for c in 0..<SizeClass.count { own.pointee.current[c]?.settleCurrentCountdown() }
+        }
         let lock = SharedPool.lock
         lock.lock()
         for c in 0..<SizeClass.count {

@@ -24,6 +24,8 @@ struct ThreadHeap {
     var counters: UnsafeMutablePointer<ClassCounters>
     /// Per class, in checked mode only: the encoded free list standing in for `heads[c]`.
     var checkedLists: UnsafeMutablePointer<UInt>
+    /// Blocks this thread freed into other threads' slabs, not yet pushed (RemoteFrees).
+    var remoteChains: UnsafeMutablePointer<RemoteChain>
     /// When this thread last swept its parked slabs (OS.milliseconds).
     var lastSweep: UInt64
     /// Bytes of entirely free slabs kept parked (`keptFree`) instead of going back to the pool.
@@ -96,8 +98,9 @@ enum ThreadCache {
         let othersBytes = SizeClass.count * MemoryLayout<ListEnds<SlabMeta>>.stride
         let countersBytes = SizeClass.count * MemoryLayout<ClassCounters>.stride
         let checkedBytes = SizeClass.count * MemoryLayout<UInt>.stride
+        let chainBytes = RemoteFrees.slotCount * MemoryLayout<RemoteChain>.stride
         guard let raw = Metadata.allocate(MemoryLayout<ThreadHeap>.stride + currentBytes + othersBytes + countersBytes
-                                          + checkedBytes)
+                                          + checkedBytes + chainBytes)
         else { return nil }
         let heap = raw.assumingMemoryBound(to: ThreadHeap.self)
         var cursor = raw + MemoryLayout<ThreadHeap>.stride
@@ -108,6 +111,8 @@ enum ThreadCache {
         heap.pointee.counters = cursor.assumingMemoryBound(to: ClassCounters.self)
         cursor += countersBytes
         heap.pointee.checkedLists = cursor.assumingMemoryBound(to: UInt.self)
+        cursor += checkedBytes
+        heap.pointee.remoteChains = cursor.assumingMemoryBound(to: RemoteChain.self)
         return heap
     }
 
@@ -217,6 +222,7 @@ enum ThreadCache {
         let root = self.root
         let heads = self.heads(root)
         if Options.current.checked { CheckedMode.returnLists(of: heap) }
+        RemoteFrees.flushAll(heap)
         for c in 0..<SizeClass.count {
             if let slab = heap.pointee.current[c] {
                 heap.pointee.current[c] = nil

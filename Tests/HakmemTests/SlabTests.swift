@@ -78,7 +78,7 @@ final class SlabTests: XCTestCase {
             }
             for i in 0..<perProducer {
                 let block = UnsafeMutableRawPointer(bitPattern: start + UInt((worker * perProducer + i) * 64))!
-                slab.pushRemoteFree(block)
+                slab.pushRemoteFrees(UInt(bitPattern: block), UInt(bitPattern: block))
             }
         }
         var seen = Set<UInt>()
@@ -90,6 +90,36 @@ final class SlabTests: XCTestCase {
         }
         XCTAssertEqual(Int(taken.pointee) + seen.count, producers * perProducer, "remote frees lost")
         taken.deallocate()
+        slab.pointee.carved = 0
+        SharedPool.releaseSlab(slab)
+    }
+
+    func testBatchedRemoteFreesDeliverEveryBlockOnce() {
+        let c = SizeClass.index(forSize: 64)
+        guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        guard let heap = ThreadCache.heap() else { return XCTFail("no heap") }
+        slab.pointee.carved = slab.pointee.capacity
+        heap.pointee.eventsBeforeMaintenance = Int.max / 2   // no maintenance flush mid-test
+        let count = Int(RemoteFrees.chainLimit) * 3 + 5   // whole chains pushed, and a pending one
+        for i in 0..<count {
+            RemoteFrees.free(slab.pointee.spanStart + UInt(i * 64), into: slab, heap: heap)
+        }
+        var seen = Set<UInt>()
+        var taken = slab.takeRemoteFrees()
+        XCTAssertEqual(Int(taken.count), count - 5, "full chains not pushed, or pushed early")
+        RemoteFrees.flushAll(heap)
+        let rest = slab.takeRemoteFrees()
+        XCTAssertEqual(Int(rest.count), 5, "the pending chain was not pushed by flushAll")
+        for list in [taken.head, rest.head] {
+            var block = list
+            while let b = block {
+                XCTAssertTrue(seen.insert(UInt(bitPattern: b)).inserted, "block delivered twice")
+                block = b.load(as: UnsafeMutableRawPointer?.self)
+            }
+        }
+        XCTAssertEqual(seen.count, count, "remote frees lost")
+        heap.pointee.eventsBeforeMaintenance = 0
+        taken = (nil, nil, 0)
         slab.pointee.carved = 0
         SharedPool.releaseSlab(slab)
     }

@@ -1,0 +1,80 @@
+// Remote frees: blocks a thread frees into slabs other threads own.
+//
+// Pushing each block onto its slab's `threadFree` stack costs a locked compare-and-swap on a
+// cache line the owner also writes; a producer/consumer pair pays it on every block. So a
+// thread gathers the small blocks it frees remotely into short chains, one per destination
+// slab, in a few direct-mapped slots of its heap, and pushes a whole chain with one CAS when
+// the chain reaches `chainLimit` blocks, when another slab needs the slot, at maintenance
+// (every 256 remote frees or 16 refills of this thread, and malloc_trim) and at thread exit.
+// Blocks above 1 KiB go at once: a pending chain keeps its slab from being given back, and
+// those slabs are large.
+//
+// Ownership: the slots belong to the freeing thread's heap; only that thread touches them.
+// A pending block is live as far as its slab's owner knows, so the slab cannot be released
+// or unmapped under the chain.
+import Synchronization
+
+struct RemoteChain {
+    var slab: UInt
+    var head: UInt
+    var tail: UInt
+    var count: UInt32
+}
+
+enum RemoteFrees {
+    static let slotCount = 32
+    static let chainLimit: UInt32 = 64
+    static let largestDeferredBlock: UInt32 = 1024
+
+    /// Frees `block` (already validated) into `slab`, owned by another thread or abandoned.
+    static func free(_ block: UInt, into slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>?) {
+        guard let heap else { return push(block, block, count: 1, into: slab) }
+        if slab.pointee.blockSize > largestDeferredBlock {
+            Statistics.countRemoteFrees(1, ofClass: Int(slab.pointee.classIndex), in: heap)
+            push(block, block, count: 1, into: slab)
+        } else {
+            // Slab descriptors are 128 bytes apart: bits 7–11 spread neighbours over the slots.
+            let chain = heap.pointee.remoteChains + Int((UInt(bitPattern: slab) &>> 7) & UInt(slotCount &- 1))
+            let link = UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped
+            if chain.pointee.slab == UInt(bitPattern: slab) {
+                link.pointee = chain.pointee.head
+                chain.pointee.head = block
+                chain.pointee.count &+= 1
+                if chain.pointee.count >= chainLimit { flush(chain, heap: heap) }
+            } else {
+                if chain.pointee.slab != 0 { flush(chain, heap: heap) }
+                link.pointee = 0
+                chain.pointee = RemoteChain(slab: UInt(bitPattern: slab), head: block, tail: block, count: 1)
+            }
+        }
+        // The maintenance countdown lives in the freeing thread's heap, so a thread that only
+        // frees (a consumer) still gives memory back; maintenance flushes the chains too.
+        Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
+    }
+
+    /// Pushes every pending chain of the calling thread.
+    static func flushAll(_ heap: UnsafeMutablePointer<ThreadHeap>) {
+        for i in 0..<slotCount where heap.pointee.remoteChains[i].slab != 0 {
+            flush(heap.pointee.remoteChains + i, heap: heap)
+        }
+    }
+
+    private static func flush(_ chain: UnsafeMutablePointer<RemoteChain>, heap: UnsafeMutablePointer<ThreadHeap>) {
+        let pending = chain.pointee
+        chain.pointee = RemoteChain(slab: 0, head: 0, tail: 0, count: 0)
+        let slab = Slab(bitPattern: pending.slab).unsafelyUnwrapped
+        // Counted before the push: afterwards the slab may be gone.
+        Statistics.countRemoteFrees(pending.count, ofClass: Int(slab.pointee.classIndex), in: heap)
+        push(pending.head, pending.tail, count: pending.count, into: slab)
+    }
+
+    /// One CAS for the chain `head`…`tail`. After the push this thread must not touch the slab
+    /// unguarded: its last block may be home, and another thread may give the slab back and
+    /// unmap its SuperSlab; so whether this chain ends an abandoned slab is settled before.
+    private static func push(_ head: UInt, _ tail: UInt, count: UInt32, into slab: Slab) {
+        let lastOfAbandoned = slab.pointee.owner.load(ordering: .acquiring) == SlabMeta.abandonedOwner
+            && slab.pointee.abandonedRemaining.wrappingSubtract(Int(count), ordering: .relaxed).oldValue == Int(count)
+        slab.pushRemoteFrees(head, tail)
+        if lastOfAbandoned { SharedPool.reclaimIfEmpty(slab) }
+    }
+}
