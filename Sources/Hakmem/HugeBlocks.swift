@@ -126,8 +126,10 @@ enum HugeBlocks {
             var filled = 0
             while true {
                 let moved = piece.length < length &- filled ? piece.length : length &- filled
+                // Cleared before the move, as every unmap does: once the range is vacated, another
+                // thread may map a SuperSlab there and mark it, and a later clearing would erase that.
+                ChunkMap.mark(piece.start, length: moved, as: ChunkMap.nothing)
                 if OS.move(piece.start, length: moved, to: start &+ UInt(filled), newLength: moved) {
-                    ChunkMap.mark(piece.start, length: moved, as: ChunkMap.nothing)
                     cache!.pointee.counters.mappedBytes &-= UInt(moved)
                     // A piece's first page holds its cache record: inside the block unless it lands first.
                     purged = purged && piece.purged && filled == 0
