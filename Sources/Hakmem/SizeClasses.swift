@@ -10,6 +10,8 @@
 // eight blocks), Large ≤ 1.75 MiB (one block per slab, the largest that fits a SuperSlab),
 // and Huge above that (its own mapping, see HugeBlocks.swift).
 
+import CHakmem
+
 enum SizeClass {
     static let count = 64
     static let tinyLimit = 1024
@@ -25,6 +27,22 @@ enum SizeClass {
         let log = (UInt.bitWidth &- 1) &- w.leadingZeroBitCount   // 7 ... 20
         let quarter = Int((w &>> UInt(log &- 2)) & 3)
         return 9 &+ (log &- 7) &* 4 &+ quarter
+    }
+
+    /// The start-up-filled table of Mid classes (see CHakmem.h).
+    @inline(__always)
+    static var midClassTable: UnsafeMutablePointer<UInt8> {
+        withUnsafeMutablePointer(to: &hakmem_mid_class) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) }
+    }
+
+    /// The class of a request of more than 1 KiB and at most 64 KiB: one load.
+    @inline(__always)
+    static func midIndex(forSize size: Int) -> Int {
+        Int(midClassTable[(size &+ 255) &>> 8])
+    }
+
+    static func fillMidClassTable() {
+        for i in (tinyLimit / 256)...(midLimit / 256) { midClassTable[i] = UInt8(index(forSize: i &* 256)) }
     }
 
     /// Fills a thread's `small_class` table, the lookup malloc's hit path uses for requests ≤ 1 KiB
