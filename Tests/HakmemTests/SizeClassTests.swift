@@ -53,7 +53,7 @@ final class SizeClassTests: XCTestCase {
             let block = SizeClass.blockSize(ofClass: c)
             XCTAssertLessThanOrEqual(slots, SuperSlab.slotCount - 1, "class \(c) needs \(slots) slots")
             let blocks = slots * SuperSlab.slotSize / block
-            XCTAssertGreaterThanOrEqual(blocks, block <= SizeClass.midLimit ? 8 : 1, "class \(c): \(blocks) blocks per slab")
+            XCTAssertGreaterThanOrEqual(blocks, block <= SizeClass.midLimit ? 16 : 1, "class \(c): \(blocks) blocks per slab")
         }
     }
 
