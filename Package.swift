@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 // hakmem: a malloc replacement whose logic is Embedded Swift.
 //
 // Targets:
