@@ -108,7 +108,7 @@ public enum WorkloadCatalog {
             name: "swift-service", summary: "Swift JSON service: Codable requests through a worker pool (Foundation)",
             kind: .swiftPackage(directory: "swift-service", product: "SwiftService"),
             threading: .largestCount(minimum: 2), throughputUnit: "requests/s",
-            parameters: [.tiny: ["requests": 200], .quick: ["requests": 6000], .thorough: ["requests": 30_000]]),
+            parameters: [.tiny: ["requests": 200], .quick: ["requests": 10_000], .thorough: ["requests": 40_000]]),
         Workload(
             name: "python", summary: "python3 running bench/programs/alloc_heavy.py",
             kind: .python, threading: .single, throughputUnit: "runs/s",
