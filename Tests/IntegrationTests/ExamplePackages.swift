@@ -16,16 +16,19 @@ enum ExamplePackages {
             .flatMap { ["-Xlinker", $0] }
     }
 
-    /// Builds Examples/<name> in release mode with `extraArguments` and returns the path of
-    /// its executable `product`. Skips the calling test when no Swift toolchain is in PATH.
-    static func build(_ name: String, product: String, extraArguments: [String] = []) throws -> String {
+    /// Builds Examples/<name> in release mode (with the Swift runtime linked statically when
+    /// `staticSwiftStdlib`) with `extraArguments`, and returns the path of its executable
+    /// `product`. Skips the calling test when no Swift toolchain is in PATH.
+    static func build(_ name: String, product: String, staticSwiftStdlib: Bool = false,
+                      extraArguments: [String] = []) throws -> String {
         guard let swift = Harness.which("swift") else { throw XCTSkip("swift is not in PATH") }
         let packagePath = Harness.packageRoot.appendingPathComponent("Examples/\(name)").path
-        let scratch = scratchRoot.appendingPathComponent(name).path
+        let scratch = scratchRoot.appendingPathComponent(staticSwiftStdlib ? "\(name)-static" : name).path
+        let linking = staticSwiftStdlib ? ["--static-swift-stdlib"] : []
         // A first build compiles hakmem's allocator (package route) and resolves its
         // dependencies, which takes a few minutes on two cores.
         let result = try Run.command(
-            swift, ["build", "-c", "release", "--package-path", packagePath, "--scratch-path", scratch] + extraArguments,
+            swift, ["build", "-c", "release", "--package-path", packagePath, "--scratch-path", scratch] + linking + extraArguments,
             timeout: 1200)
         guard result.exitedZero else {
             throw HarnessError("building Examples/\(name) failed: \(result.transcript)")

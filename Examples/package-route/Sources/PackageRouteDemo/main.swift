@@ -1,6 +1,9 @@
 // A small service-like job (Codable JSON round trips, string building, a dictionary) that
 // says which shared object serves its malloc, so a person or a test can see hakmem at work.
-// With HAKMEM_STATS=1 hakmem prints its statistics table on stderr at exit.
+// With HAKMEM_STATS=1 hakmem prints its statistics table on stderr at exit; with the argument
+// --stats the program asks for the table itself, as a service's admin endpoint could.
+//
+// Usage: <demo> [orders] [--stats]
 
 import Foundation
 #if canImport(Glibc)
@@ -37,7 +40,16 @@ func mallocProvider() -> String {
     return "unknown"
 }
 
-let count = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 2_000
+/// Prints hakmem's statistics on stderr now; false when hakmem is not in this process.
+/// Looked up at run time, so the same code runs (and says so) under any allocator.
+func printAllocatorStatistics() -> Bool {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "hakmem_stats_print") else { return false }
+    unsafeBitCast(symbol, to: (@convention(c) () -> Void).self)()
+    return true
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+let count = arguments.lazy.compactMap { Int($0) }.first ?? 2_000
 let encoder = JSONEncoder()
 let decoder = JSONDecoder()
 var totals: [String: Int] = [:]
@@ -52,3 +64,6 @@ for id in 0..<count {
 }
 print("malloc from: \(mallocProvider())")
 print("orders=\(count) customers=\(totals.count) cents=\(totals.values.reduce(0, +)) log_bytes=\(log.utf8.count)")
+if arguments.contains("--stats") && !printAllocatorStatistics() {
+    print("hakmem_stats_print is not in this process: hakmem is not linked or preloaded")
+}
