@@ -206,7 +206,7 @@ public struct BenchSuite {
             let builder = swiftBuilder(swift)
             if !builder.isUpToDate(builder.executablePath(package: directory, product: product),
                                    packagePath: "\(configuration.benchDirectory)/\(directory)") {
-                progress.note("building bench/\(directory) with swift build (a first build takes up to a minute)")
+                progress.note("building bench/\(directory) with swift build (a first build takes seconds, with SwiftNIO a few minutes)")
             }
             switch builder.executable(package: directory, product: product) {
             case .success(let path): programs[directory] = path

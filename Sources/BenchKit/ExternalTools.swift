@@ -13,7 +13,7 @@ public struct ExternalTools: Sendable {
     /// glibc's libc.so.6, preloaded as the "glibc" allocator for programs such as Debian's
     /// redis-server that link another malloc (jemalloc) themselves.
     public var libc: String?
-    /// The Swift driver that builds the Swift workloads (bench/swift-service).
+    /// The Swift driver that builds the Swift workloads (bench/swift-service, bench/swift-nio-service).
     public var swift: String?
 
     public init(python3: String?, sqlite3: String?, redisServer: String?, redisBenchmark: String?, libc: String?,
@@ -45,7 +45,7 @@ public struct ExternalTools: Sendable {
     public func missingRequirement(for kind: WorkloadKind) -> String? {
         switch kind {
         case .program: nil
-        case .swiftPackage: swift == nil ? "swift is not in PATH (a Swift toolchain builds bench/swift-service)" : nil
+        case .swiftPackage(let directory, _): swift == nil ? "swift is not in PATH (a Swift toolchain builds bench/\(directory))" : nil
         case .python: python3 == nil ? "python3 is not installed (Debian package python3)" : nil
         case .sqlite: sqlite3 == nil ? "sqlite3 is not installed (Debian package sqlite3)" : nil
         case .redis:

@@ -1,5 +1,5 @@
-// SwiftPackageBuilder: building the bench's Swift workloads (packages under bench/, such as
-// bench/swift-service) on demand.
+// SwiftPackageBuilder: building the bench's Swift workloads (packages under bench/:
+// bench/swift-service, and bench/swift-nio-service, which needs SwiftNIO) on demand.
 //
 // Each is built with `swift build -c release --package-path <bench>/<package>` into
 // <cache>/<package> (by default .build/bench/swift-package-name) when its executable is
@@ -14,7 +14,8 @@ public struct SwiftPackageBuilder: Sendable {
     public var cacheDirectory: String
     /// The `swift` driver.
     public var swift: String
-    /// How long a build may take before it is killed (a cold build on 2 cores takes ~1 min).
+    /// How long a build may take before it is killed (a cold build of swift-nio-service takes
+    /// about 2 minutes on 2 cores).
     public var timeLimitSeconds: Double
 
     public init(benchDirectory: String, cacheDirectory: String, swift: String, timeLimitSeconds: Double = 900) {
@@ -71,17 +72,28 @@ public struct SwiftPackageBuilder: Sendable {
         return result.text.split(whereSeparator: \.isNewline).first.map(String.init)
     }
 
-    /// Whether `binary` exists and is newer than every file of the package's manifest and sources.
+    /// Whether `binary` exists and is newer than every file of the package's manifest and
+    /// sources, following linked folders (bench/swift-nio-service links swift-service's core).
     public func isUpToDate(_ binary: String, packagePath: String) -> Bool {
         guard let built = modificationDate(binary) else { return false }
-        var inputs = ["\(packagePath)/Package.swift"]
-        if let sources = FileManager.default.enumerator(atPath: "\(packagePath)/Sources") {
-            for case let path as String in sources { inputs.append("\(packagePath)/Sources/\(path)") }
-        }
+        let inputs = ["\(packagePath)/Package.swift"] + files(under: "\(packagePath)/Sources")
         return inputs.allSatisfy { (modificationDate($0) ?? .distantFuture) <= built }
     }
 
+    /// Every file below `directory`, through symbolic links.
+    private func files(under directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.flatMap { name -> [String] in
+            let path = "\(directory)/\(name)"
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [path] }
+            return isDirectory.boolValue ? files(under: path) : [path]
+        }
+    }
+
+    /// The modification time of the file `path` leads to (links followed).
     private func modificationDate(_ path: String) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+        let target = (path as NSString).resolvingSymlinksInPath
+        return (try? FileManager.default.attributesOfItem(atPath: target))?[.modificationDate] as? Date
     }
 }

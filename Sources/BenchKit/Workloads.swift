@@ -1,8 +1,8 @@
 // Workloads: the catalogue of what the bench runs and at which sizes.
 //
 // Each workload is one of the C programs in bench/workloads (run as `program name=value...`),
-// a Swift package under bench/ built by the bench itself (bench/swift-service, run the same
-// way), or a real program (python3, sqlite3, redis-server). Sizes are
+// a Swift package under bench/ built by the bench itself (bench/swift-service and
+// bench/swift-nio-service, run the same way), or a real program (python3, sqlite3, redis-server). Sizes are
 // set per scale; `tiny` sizes only prove the plumbing works. See docs/BENCHMARKS.md for
 // what each workload models.
 
@@ -109,6 +109,11 @@ public enum WorkloadCatalog {
             kind: .swiftPackage(directory: "swift-service", product: "SwiftService"),
             threading: .largestCount(minimum: 2), throughputUnit: "requests/s",
             parameters: [.tiny: ["requests": 200], .quick: ["requests": 10_000], .thorough: ["requests": 40_000]]),
+        Workload(
+            name: "swift-nio-service", summary: "the same service over HTTP/1.1 on SwiftNIO, 127.0.0.1, in-process client",
+            kind: .swiftPackage(directory: "swift-nio-service", product: "SwiftNIOService"),
+            threading: .largestCount(minimum: 2), throughputUnit: "requests/s",
+            parameters: [.tiny: ["requests": 200], .quick: ["requests": 6000], .thorough: ["requests": 25_000]]),
         Workload(
             name: "python", summary: "python3 running bench/programs/alloc_heavy.py",
             kind: .python, threading: .single, throughputUnit: "runs/s",

@@ -1,7 +1,8 @@
-// The Swift workload (bench/swift-service): it is in the catalogue as a Swift package the
-// bench builds itself, its package exists with the product the catalogue names, a missing
-// `swift` skips it with a reason, a build is redone when a source is newer than the
-// executable, and a broken package gives a failure (which the suite turns into a skip).
+// The Swift workloads (bench/swift-service, bench/swift-nio-service): they are in the
+// catalogue as Swift packages the bench builds itself, each package exists with the product
+// the catalogue names, a missing `swift` skips them with a reason, a build is redone when a
+// source — also one in a linked folder — is newer than the executable, and a broken package
+// gives a failure (which the suite turns into a skip).
 
 import BenchKit
 import Foundation
@@ -10,16 +11,21 @@ import XCTest
 final class SwiftWorkloadTests: XCTestCase {
     static var benchDirectory: String { CommandLineTests.benchDirectory }
 
-    func testSwiftServiceIsACatalogueWorkloadBuiltFromBench() throws {
-        let workload = try XCTUnwrap(WorkloadCatalog.workload(named: "swift-service"))
-        guard case .swiftPackage(let directory, let product) = workload.kind else {
-            return XCTFail("swift-service is not a Swift package workload: \(workload.kind)")
+    func testSwiftServicesAreCatalogueWorkloadsBuiltFromBench() throws {
+        for name in ["swift-service", "swift-nio-service"] {
+            let workload = try XCTUnwrap(WorkloadCatalog.workload(named: name))
+            guard case .swiftPackage(let directory, let product) = workload.kind else {
+                return XCTFail("\(name) is not a Swift package workload: \(workload.kind)")
+            }
+            let manifest = try String(contentsOfFile: "\(Self.benchDirectory)/\(directory)/Package.swift", encoding: .utf8)
+            XCTAssertTrue(manifest.contains("name: \"\(product)\""), "bench/\(directory)/Package.swift has no target \(product)")
+            XCTAssertEqual(workload.threading, .largestCount(minimum: 2))
+            XCTAssertEqual(workload.throughputUnit, "requests/s")
+            XCTAssertGreaterThan(workload.parameters(for: .quick)["requests"] ?? 0, workload.parameters(for: .tiny)["requests"] ?? 0)
         }
-        let manifest = try String(contentsOfFile: "\(Self.benchDirectory)/\(directory)/Package.swift", encoding: .utf8)
-        XCTAssertTrue(manifest.contains("name: \"\(product)\""), "bench/\(directory)/Package.swift has no target \(product)")
-        XCTAssertEqual(workload.threading, .largestCount(minimum: 2))
-        XCTAssertEqual(workload.throughputUnit, "requests/s")
-        XCTAssertGreaterThan(workload.parameters(for: .quick)["requests"] ?? 0, workload.parameters(for: .tiny)["requests"] ?? 0)
+        // Both services share one request-processing core; the NIO package links it.
+        let linkedCore = "\(Self.benchDirectory)/swift-nio-service/Sources/ServiceCore/Worker.swift"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: linkedCore), "\(linkedCore) is missing")
     }
 
     func testMissingSwiftSkipsTheWorkloadWithAReason() throws {
@@ -53,6 +59,17 @@ final class SwiftWorkloadTests: XCTestCase {
 
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: source)
         XCTAssertFalse(builder.isUpToDate(binary, packagePath: package), "a newer source did not make the executable stale")
+
+        // A file in a linked folder counts as the package's own.
+        let shared = "\(root)/shared"
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: source)
+        XCTAssertTrue(FileManager.default.createFile(atPath: "\(shared)/Core.swift", contents: Data()))
+        try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: "\(shared)/Core.swift")
+        try FileManager.default.createSymbolicLink(atPath: "\(package)/Sources/Core", withDestinationPath: "../../../shared")
+        XCTAssertTrue(builder.isUpToDate(binary, packagePath: package))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: "\(shared)/Core.swift")
+        XCTAssertFalse(builder.isUpToDate(binary, packagePath: package), "a newer source behind a link did not make the executable stale")
 
         // /bin/false stands in for a swift build that fails: the reason is reported, not thrown away.
         guard case .failure(let failure) = builder.executable(package: "demo", product: "Demo") else {

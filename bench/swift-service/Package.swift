@@ -8,6 +8,8 @@ import PackageDescription
 let package = Package(
     name: "swift-service",
     targets: [
-        .executableTarget(name: "SwiftService", path: "Sources/SwiftService"),
+        // The messages and the request processing, shared with bench/swift-nio-service.
+        .target(name: "ServiceCore", path: "Sources/ServiceCore"),
+        .executableTarget(name: "SwiftService", dependencies: ["ServiceCore"], path: "Sources/SwiftService"),
     ]
 )

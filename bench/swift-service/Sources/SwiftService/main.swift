@@ -4,18 +4,17 @@
 // the time covers the whole request stream, not start-up.
 
 import Foundation
+import ServiceCore
 
-var parameters = ["requests": 20_000, "threads": 2]
-for argument in CommandLine.arguments.dropFirst() {
-    let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
-    guard parts.count == 2, parameters[parts[0]] != nil, let value = Int(parts[1]), value > 0 else {
-        FileHandle.standardError.write(Data("swift-service: \(ServiceError.badArgument(argument))\n".utf8))
-        exit(2)
-    }
-    parameters[parts[0]] = value
+let parameters: ServiceParameters
+do {
+    parameters = try ServiceParameters(CommandLine.arguments.dropFirst())
+} catch {
+    FileHandle.standardError.write(Data("swift-service: \(error)\n".utf8))
+    exit(2)
 }
-let requests = parameters["requests"]!
-let threads = parameters["threads"]!
+let requests = parameters.requests
+let threads = parameters.threads
 
 /// What each worker thread reports when the queue runs dry.
 final class Outcome: @unchecked Sendable {
@@ -45,7 +44,7 @@ for _ in 0..<threads {
         var worker = Worker()
         while let (id, body) = queue.pop() {
             do {
-                try worker.handle(id, body)
+                _ = try worker.respond(to: id, body)
             } catch {
                 outcome.fail("\(error)")
             }

@@ -1,28 +1,29 @@
 // What the service does with one request: parse the JSON body, check it, price the order,
 // keep a per-worker reservation table (a dictionary that grows and is cleared, like a cache
 // turning over), build a text receipt, and encode the JSON response. A few recent responses
-// stay alive, as a response cache would keep them.
+// stay alive, as a response cache would keep them. One Worker per thread or event loop.
 
 import Foundation
 
-struct Worker {
+public struct Worker {
     private let decoder = JSONDecoder()
     private let encoder = JSONEncoder()
     private var reservations: [String: Int] = [:]
     private var recentResponses: [Data] = []
     private var nextSlot = 0
     /// Sum of response sizes and totals: the same under every allocator.
-    private(set) var checksum = 0
-    private(set) var handled = 0
+    public private(set) var checksum = 0
+    public private(set) var handled = 0
 
     static let reservationLimit = 4096
     static let responseCacheSize = 64
 
-    init() {
+    public init() {
         encoder.outputFormatting = .sortedKeys
     }
 
-    mutating func handle(_ id: Int, _ body: Data) throws {
+    /// Handles request `id` and returns the encoded response.
+    public mutating func respond(to id: Int, _ body: Data) throws -> Data {
         let request = try decoder.decode(OrderRequest.self, from: body)
         guard request.requestID == id, request.items.count == 1 + id % 8 else {
             throw ServiceError.corruptRequest(id)
@@ -58,6 +59,7 @@ struct Worker {
         }
         checksum &+= encoded.count &+ total
         handled += 1
+        return encoded
     }
 
     /// Cents as "123.45".
@@ -67,14 +69,36 @@ struct Worker {
     }
 }
 
-enum ServiceError: Error, CustomStringConvertible {
+public enum ServiceError: Error, CustomStringConvertible {
     case corruptRequest(Int)
     case badArgument(String)
+    case badStatus(UInt)
+    case noPort
 
-    var description: String {
+    public var description: String {
         switch self {
         case .corruptRequest(let id): "request \(id) came back different from what was sent"
         case .badArgument(let argument): "bad argument '\(argument)' (expected requests=N or threads=N)"
+        case .badStatus(let code): "the service answered HTTP \(code)"
+        case .noPort: "the server socket has no port"
+        }
+    }
+}
+
+/// `requests=N threads=T`, the arguments both services take (bench/workloads/common.h style).
+public struct ServiceParameters {
+    public var requests = 20_000
+    public var threads = 2
+
+    public init<Arguments: Sequence>(_ arguments: Arguments) throws where Arguments.Element == String {
+        for argument in arguments {
+            let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let value = Int(parts[1]), value > 0 else { throw ServiceError.badArgument(argument) }
+            switch parts[0] {
+            case "requests": requests = value
+            case "threads": threads = value
+            default: throw ServiceError.badArgument(argument)
+            }
         }
     }
 }

@@ -1,51 +1,52 @@
 // The service's messages: a nested order request as a client would send it, and the
 // response the service sends back. Sizes and shapes follow a typical e-commerce JSON API:
 // a customer with an address, a few line items with free-form attributes, metadata.
+// Shared by both service workloads (bench/swift-nio-service links this folder).
 
-struct Address: Codable, Equatable {
-    var street: String
-    var city: String
-    var postcode: String
-    var country: String
+public struct Address: Codable, Equatable {
+    public var street: String
+    public var city: String
+    public var postcode: String
+    public var country: String
 }
 
-struct Customer: Codable, Equatable {
-    var id: Int
-    var name: String
-    var email: String
-    var address: Address
-    var tags: [String]
+public struct Customer: Codable, Equatable {
+    public var id: Int
+    public var name: String
+    public var email: String
+    public var address: Address
+    public var tags: [String]
 }
 
-struct LineItem: Codable, Equatable {
-    var sku: String
-    var title: String
-    var quantity: Int
-    var unitCents: Int
-    var attributes: [String: String]
+public struct LineItem: Codable, Equatable {
+    public var sku: String
+    public var title: String
+    public var quantity: Int
+    public var unitCents: Int
+    public var attributes: [String: String]
 }
 
-struct OrderRequest: Codable, Equatable {
-    var requestID: Int
-    var customer: Customer
-    var items: [LineItem]
-    var note: String?
-    var metadata: [String: String]
+public struct OrderRequest: Codable, Equatable {
+    public var requestID: Int
+    public var customer: Customer
+    public var items: [LineItem]
+    public var note: String?
+    public var metadata: [String: String]
 }
 
-struct OrderResponse: Codable {
-    var requestID: Int
-    var status: String
-    var totalCents: Int
-    var lines: [String]
-    var receipt: String
-    var warnings: [String]
+public struct OrderResponse: Codable {
+    public var requestID: Int
+    public var status: String
+    public var totalCents: Int
+    public var lines: [String]
+    public var receipt: String
+    public var warnings: [String]
 }
 
 extension OrderRequest {
     /// A deterministic request: `id` picks the customer, the number of items (1–8) and
     /// their attributes, so runs under different allocators do the same work.
-    static func sample(_ id: Int) -> OrderRequest {
+    public static func sample(_ id: Int) -> OrderRequest {
         let customerID = id % 997
         let customer = Customer(
             id: customerID, name: "Customer \(customerID)", email: "customer\(customerID)@example.com",
