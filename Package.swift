@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 // hakmem: a malloc replacement whose logic is Embedded Swift.
 //
 // Targets:
@@ -16,10 +16,13 @@ let exportedNames = [
     "memalign", "valloc", "pvalloc", "malloc_usable_size", "free_sized", "free_aligned_sized", "malloc_trim",
 ]
 
+/// `-no-static-stdlib` keeps a client's `swift build --static-swift-stdlib` (as in the Vapor
+/// template) from pointing this target at the static resource directory, which has no embedded
+/// standard library; libhakmem.so links no Swift runtime either way.
 let embeddedFlags: [String] = [
     "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern", "-wmo",
     "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked",
-    "-Xcc", "-fno-stack-protector", "-Xcc", "-momit-leaf-frame-pointer",
+    "-Xcc", "-fno-stack-protector", "-Xcc", "-momit-leaf-frame-pointer", "-no-static-stdlib",
 ]
 
 let package = Package(

@@ -3,7 +3,8 @@
 // 1. Resolve the allocators asked for; a missing one is skipped with the package (or the
 //    build command) that provides it.
 // 2. Skip workloads whose program (python3, sqlite3, redis) is not installed.
-// 3. Build the C workloads that are missing or stale.
+// 3. Build the C workloads that are missing or stale, and the Swift workloads (swift build);
+//    a Swift workload that cannot be built is skipped with the reason.
 // 4. Smoke-test every allocator with a small random-mixed run; one that fails (as a stub
 //    libhakmem.so returning NULL does) is skipped with the reason. glibc must pass.
 // 5. Measure: benchmark by benchmark, round by round, every allocator once per round in
@@ -65,7 +66,8 @@ public struct BenchSuite {
             configuration.allocatorNames, hakmemLibrary: configuration.hakmemLibrary)
         for missing in missingAllocators { skip("\(missing.name): \(missing.reason)", notes: &notes) }
         let tools = ExternalTools.locate()
-        let workloads = runnableWorkloads(tools: tools, notes: &notes)
+        var workloads = runnableWorkloads(tools: tools, notes: &notes)
+        let swiftPrograms = buildSwiftPackages(for: &workloads, swift: tools.swift, notes: &notes)
         guard !workloads.isEmpty else { throw .nothingToRun }
 
         let scratch = try makeScratchDirectory()
@@ -76,7 +78,7 @@ public struct BenchSuite {
             benchDirectory: configuration.benchDirectory, scratchDirectory: scratch,
             baseEnvironment: ProcessInfo.processInfo.environment,
             timeLimitSeconds: configuration.scale.runTimeLimitSeconds,
-            programs: try buildPrograms(for: workloads, with: compiler),
+            programs: try buildPrograms(for: workloads, with: compiler).merging(swiftPrograms) { $1 },
             launcher: try compiler.program(Self.launcherSource), tools: tools))
 
         var entries = missingAllocators.map { AllocatorEntry(name: $0.name, library: nil, measured: false, note: $0.reason) }
@@ -88,11 +90,15 @@ public struct BenchSuite {
         let benchmarks = measure(plan, with: runner)
 
         let packageRoot = (configuration.benchDirectory as NSString).deletingLastPathComponent
+        var versions = SystemInventory.versions(packageRoot: packageRoot, compiler: compiler.compiler)
+        if !swiftPrograms.isEmpty, let swift = tools.swift {
+            versions["swift"] = swiftBuilder(swift).toolchainVersion()
+        }
         return BenchResults(
             date: date, scale: configuration.scale, rounds: configuration.rounds,
             threadCounts: configuration.threadCounts, elapsedSeconds: (ContinuousClock.now - started).seconds,
             machine: SystemInventory.machine(loadAverageAtStart: loadAverageAtStart),
-            versions: SystemInventory.versions(packageRoot: packageRoot, compiler: compiler.compiler),
+            versions: versions,
             allocators: entries, benchmarks: benchmarks, notes: notes)
     }
 
@@ -181,6 +187,37 @@ public struct BenchSuite {
         }
         var programs: [String: String] = [:]
         for name in names { programs[name] = try compiler.program("workloads/\(name)") }
+        return programs
+    }
+
+    private func swiftBuilder(_ swift: String) -> SwiftPackageBuilder {
+        SwiftPackageBuilder(benchDirectory: configuration.benchDirectory, cacheDirectory: configuration.cacheDirectory,
+                            swift: swift)
+    }
+
+    /// Builds the Swift packages the workloads need, keyed by directory; a workload whose
+    /// package does not build is removed from `workloads` and skipped with the reason.
+    private func buildSwiftPackages(for workloads: inout [Workload], swift: String?, notes: inout [String]) -> [String: String] {
+        var programs: [String: String] = [:]
+        var failures: [String: String] = [:]
+        for workload in workloads {
+            guard case .swiftPackage(let directory, let product) = workload.kind, let swift,
+                  programs[directory] == nil, failures[directory] == nil else { continue }
+            let builder = swiftBuilder(swift)
+            if !builder.isUpToDate(builder.executablePath(package: directory, product: product),
+                                   packagePath: "\(configuration.benchDirectory)/\(directory)") {
+                progress.note("building bench/\(directory) with swift build (a first build takes seconds, with SwiftNIO a few minutes)")
+            }
+            switch builder.executable(package: directory, product: product) {
+            case .success(let path): programs[directory] = path
+            case .failure(let failure): failures[directory] = failure.description
+            }
+        }
+        workloads.removeAll { workload in
+            guard case .swiftPackage(let directory, _) = workload.kind, let failure = failures[directory] else { return false }
+            skip("workload \(workload.name): \(failure)", notes: &notes)
+            return true
+        }
         return programs
     }
 

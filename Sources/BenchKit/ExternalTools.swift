@@ -1,7 +1,7 @@
 // ExternalTools: the real programs the bench drives, and the Debian packages behind them.
 //
 // A workload whose program is missing is skipped with a message naming the package to
-// install, rather than failing the run.
+// install, rather than failing the run. The Swift workloads need the `swift` driver to build.
 
 import Foundation
 
@@ -13,13 +13,17 @@ public struct ExternalTools: Sendable {
     /// glibc's libc.so.6, preloaded as the "glibc" allocator for programs such as Debian's
     /// redis-server that link another malloc (jemalloc) themselves.
     public var libc: String?
+    /// The Swift driver that builds the Swift workloads (bench/swift-service, bench/swift-nio-service).
+    public var swift: String?
 
-    public init(python3: String?, sqlite3: String?, redisServer: String?, redisBenchmark: String?, libc: String?) {
+    public init(python3: String?, sqlite3: String?, redisServer: String?, redisBenchmark: String?, libc: String?,
+                swift: String? = nil) {
         self.python3 = python3
         self.sqlite3 = sqlite3
         self.redisServer = redisServer
         self.redisBenchmark = redisBenchmark
         self.libc = libc
+        self.swift = swift
     }
 
     /// Looks the programs up in PATH; Debian's /usr/bin/python3 is preferred to a
@@ -33,7 +37,7 @@ public struct ExternalTools: Sendable {
         return ExternalTools(
             python3: systemPython ?? find("python3"), sqlite3: find("sqlite3"),
             redisServer: find("redis-server"), redisBenchmark: find("redis-benchmark"),
-            libc: AllocatorCatalog.findLibrary("libc.so.6")
+            libc: AllocatorCatalog.findLibrary("libc.so.6"), swift: find("swift")
         )
     }
 
@@ -41,6 +45,7 @@ public struct ExternalTools: Sendable {
     public func missingRequirement(for kind: WorkloadKind) -> String? {
         switch kind {
         case .program: nil
+        case .swiftPackage(let directory, _): swift == nil ? "swift is not in PATH (a Swift toolchain builds bench/\(directory))" : nil
         case .python: python3 == nil ? "python3 is not installed (Debian package python3)" : nil
         case .sqlite: sqlite3 == nil ? "sqlite3 is not installed (Debian package sqlite3)" : nil
         case .redis:

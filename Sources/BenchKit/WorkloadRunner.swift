@@ -1,6 +1,6 @@
 // WorkloadRunner: one measured run of one benchmark under one allocator.
 //
-// C workloads report their own throughput; python3 and sqlite3 are timed from start to
+// C workloads and the Swift workloads report their own throughput; python3 and sqlite3 are timed from start to
 // exit (throughput = 1 / seconds); redis is measured by redis-benchmark (RedisSession).
 // Peak memory is always the measured process's ru_maxrss. Anything that goes wrong — a
 // crash, a non-zero exit, a time-out, output that doesn't parse — becomes a RunFailure
@@ -26,7 +26,7 @@ public struct RunSettings: Sendable {
     /// The environment children start from (LD_PRELOAD is set per allocator).
     public var baseEnvironment: [String: String]
     public var timeLimitSeconds: Double
-    /// Built C workloads by program name.
+    /// Built workloads: C programs by program name, Swift packages by directory name.
     public var programs: [String: String]
     /// The built launcher every measured program is started through (MeasuredProcess).
     public var launcher: String
@@ -60,6 +60,7 @@ public struct WorkloadRunner: Sendable {
     public func measure(_ benchmark: Benchmark, under allocator: Allocator) throws(RunFailure) -> Measurement {
         switch benchmark.workload.kind {
         case .program(let name): try measureProgram(name, benchmark, allocator)
+        case .swiftPackage(let directory, _): try measureProgram(directory, benchmark, allocator)
         case .python: try measurePython(benchmark, allocator)
         case .sqlite: try measureSQLite(benchmark, allocator)
         case .redis: try RedisSession(settings: settings, benchmark: benchmark, allocator: allocator).measure()

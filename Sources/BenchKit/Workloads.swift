@@ -1,7 +1,8 @@
 // Workloads: the catalogue of what the bench runs and at which sizes.
 //
-// Each workload is either one of the C programs in bench/workloads (run as
-// `program name=value...`) or a real program (python3, sqlite3, redis-server). Sizes are
+// Each workload is one of the C programs in bench/workloads (run as `program name=value...`),
+// a Swift package under bench/ built by the bench itself (bench/swift-service and
+// bench/swift-nio-service, run the same way), or a real program (python3, sqlite3, redis-server). Sizes are
 // set per scale; `tiny` sizes only prove the plumbing works. See docs/BENCHMARKS.md for
 // what each workload models.
 
@@ -9,6 +10,9 @@
 public enum WorkloadKind: Sendable, Equatable {
     /// A C program from bench/workloads, named by its source file without `.c`.
     case program(String)
+    /// A Swift package under bench/ (its directory) and its executable product, built with
+    /// `swift build` (SwiftPackageBuilder) and run as `product name=value...`.
+    case swiftPackage(directory: String, product: String)
     /// bench/programs/alloc_heavy.py under python3.
     case python
     /// bench/programs/build_index.sql in sqlite3's in-memory database.
@@ -100,6 +104,16 @@ public enum WorkloadCatalog {
                 .quick: ["megabytes": 200, "idle_ms": 2000],
                 .thorough: ["megabytes": 600, "idle_ms": 2000],
             ]),
+        Workload(
+            name: "swift-service", summary: "Swift JSON service: Codable requests through a worker pool (Foundation)",
+            kind: .swiftPackage(directory: "swift-service", product: "SwiftService"),
+            threading: .largestCount(minimum: 2), throughputUnit: "requests/s",
+            parameters: [.tiny: ["requests": 200], .quick: ["requests": 10_000], .thorough: ["requests": 40_000]]),
+        Workload(
+            name: "swift-nio-service", summary: "the same service over HTTP/1.1 on SwiftNIO, 127.0.0.1, in-process client",
+            kind: .swiftPackage(directory: "swift-nio-service", product: "SwiftNIOService"),
+            threading: .largestCount(minimum: 2), throughputUnit: "requests/s",
+            parameters: [.tiny: ["requests": 200], .quick: ["requests": 6000], .thorough: ["requests": 25_000]]),
         Workload(
             name: "python", summary: "python3 running bench/programs/alloc_heavy.py",
             kind: .python, threading: .single, throughputUnit: "runs/s",

@@ -3,7 +3,9 @@
 #include "CHakmem.h"
 
 __attribute__((visibility("hidden"))) __thread HakmemThreadRoot hakmem_thread_root
-    __attribute__((tls_model("initial-exec"))) = {{0}, 0, {0}};
+    __attribute__((tls_model("initial-exec"))) = {{0}};
+
+__attribute__((visibility("hidden"))) struct HakmemMidClassTable hakmem_mid_class;
 
 
 

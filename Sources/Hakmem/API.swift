@@ -28,9 +28,13 @@ public func hakmem_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
 /// class computed instead of looked up), refill, huge blocks, failure.
 @inline(never)
 func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
-    if _fastPath(UInt(bitPattern: size) <= UInt(SizeClass.largeLimit)) {
-        return allocate(fromClass: SizeClass.index(forSize: size))
+    let request = UInt(bitPattern: size)
+    if _fastPath(request > UInt(SizeClass.tinyLimit) && request <= UInt(SizeClass.midLimit)) {
+        // Class 0 here means the table is not filled yet (a malloc before start-up).
+        let c = SizeClass.midIndex(forSize: size)
+        if _fastPath(c != 0) { return allocate(fromClass: c) }
     }
+    if request <= UInt(SizeClass.largeLimit) { return allocate(fromClass: SizeClass.index(forSize: size)) }
     return allocateHuge(size, alignment: OS.pageSize)
 }
 

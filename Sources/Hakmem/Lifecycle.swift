@@ -35,6 +35,7 @@ enum Lifecycle {
         if lifecycleState.compareExchange(expected: uninitialized, desired: initializing,
                                           ordering: .acquiring).exchanged {
             Options.load()
+            SizeClass.fillMidClassTable()
             if Options.current.checked { CheckedMode.initialize() }
             // Pool state, huge cache and statistics totals share one zeroed piece of the arena.
             guard let region = Metadata.allocate(16384) else { OS.abortProcess() }

@@ -32,7 +32,7 @@ final class ArgumentTests: XCTestCase {
     func testWorkloadNamesComeFromTheCatalog() throws {
         XCTAssertEqual(try ListArguments.names("redis,random-mixed", allowed: WorkloadCatalog.names, what: "workload"),
                        ["redis", "random-mixed"])
-        XCTAssertEqual(WorkloadCatalog.names.count, 13)
+        XCTAssertEqual(WorkloadCatalog.names.count, 15)
     }
 
     func testThreadCountsAreSortedPositiveWholeNumbers() throws {

@@ -1,6 +1,7 @@
 // End-to-end tests of the built `hakmem` executable (from the same build directory as
 // this test bundle): `hakmem run` passes output, exit status and signals through, and a
-// tiny `hakmem bench` writes the three result files.
+// tiny `hakmem bench` writes the three result files, and builds and measures the Swift
+// workloads (bench/swift-service, bench/swift-nio-service) itself.
 //
 // They must pass while libhakmem.so is still a stub whose malloc returns NULL, so:
 // - `run` tests point HAKMEM_LIBRARY at a packaged peer allocator (mimalloc, jemalloc or
@@ -135,5 +136,30 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(markdown.contains("| random-mixed | ops/s |"))
         let svg = try XCTUnwrap(FileManager.default.contents(atPath: output + "/chart.svg"), "chart.svg")
         XCTAssertTrue(XMLParser(data: svg).parse(), "chart.svg is well-formed XML")
+    }
+
+    /// The bench builds bench/swift-service and bench/swift-nio-service with `swift build`
+    /// when their executables are missing or stale (in a fresh clone, as in CI, from nothing:
+    /// about 2 minutes for SwiftNIO) and measures them under every allocator like the C
+    /// workloads.
+    func testTinyBenchBuildsAndMeasuresTheSwiftWorkloads() throws {
+        guard ExternalTools.locate().swift != nil else { throw XCTSkip("swift is not in PATH") }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("hakmem-bench-swift-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let run = try runTool(["bench", "--tiny", "--rounds", "1", "--workloads", "swift-service,swift-nio-service",
+                               "--bench-directory", Self.benchDirectory, "--output", output])
+        XCTAssertEqual(run.status, 0, run.errors)
+
+        let json = try XCTUnwrap(FileManager.default.contents(atPath: output + "/results.json"), "results.json")
+        let results = try BenchResults(jsonData: json)
+        XCTAssertEqual(results.benchmarks.map(\.id), ["swift-service-2t", "swift-nio-service-2t"], "notes: \(results.notes)")
+        for benchmark in results.benchmarks {
+            for allocator in results.measuredAllocators {
+                let median = try XCTUnwrap(benchmark.result(for: allocator)?.median, "\(allocator) figures for \(benchmark.id)")
+                XCTAssertGreaterThan(median.throughput, 0)
+                XCTAssertGreaterThan(median.peakResidentKiB, 0)
+            }
+        }
+        XCTAssertNotNil(results.versions["swift"], "the toolchain that built the workload is recorded")
     }
 }

@@ -23,6 +23,14 @@ final class SizeClassTests: XCTestCase {
         XCTAssertEqual(SizeClass.blockSize(ofClass: SizeClass.count - 1), SizeClass.largeLimit)
     }
 
+    func testMidTableAgreesWithTheComputedClassForEveryMidSize() {
+        Lifecycle.ensureInitialized()
+        for size in (SizeClass.tinyLimit + 1)...SizeClass.midLimit where SizeClass.midIndex(forSize: size) != SizeClass.index(forSize: size) {
+            return XCTFail("size \(size): the Mid table says class \(SizeClass.midIndex(forSize: size)), "
+                           + "the computation \(SizeClass.index(forSize: size))")
+        }
+    }
+
     func testBlockSizeRoundTripsAndAlignment() {
         for c in 1..<SizeClass.count {
             let block = SizeClass.blockSize(ofClass: c)
@@ -45,7 +53,7 @@ final class SizeClassTests: XCTestCase {
             let block = SizeClass.blockSize(ofClass: c)
             XCTAssertLessThanOrEqual(slots, SuperSlab.slotCount - 1, "class \(c) needs \(slots) slots")
             let blocks = slots * SuperSlab.slotSize / block
-            XCTAssertGreaterThanOrEqual(blocks, block <= SizeClass.midLimit ? 8 : 1, "class \(c): \(blocks) blocks per slab")
+            XCTAssertGreaterThanOrEqual(blocks, block <= SizeClass.midLimit ? 16 : 1, "class \(c): \(blocks) blocks per slab")
         }
     }
 

@@ -35,6 +35,11 @@ extern __thread HakmemThreadRoot hakmem_thread_root
 struct HakmemChunkMapStart { unsigned char first; };
 extern struct HakmemChunkMapStart hakmem_chunk_map __attribute__((swift_attr("nonisolated(unsafe)")));
 
+/// Class of a request of 1 KiB to 64 KiB: `classes[(size + 255) / 256]` (every class size in that
+/// range is a multiple of 256). Filled once at start-up, read-only afterwards.
+struct HakmemMidClassTable { unsigned char classes[257]; };
+extern struct HakmemMidClassTable hakmem_mid_class __attribute__((swift_attr("nonisolated(unsafe)")));
+
 /// mremap(2), called as the variadic function it is (os_shims.c). MAP_FAILED on failure.
 void *hakmem_os_remap(void *old_address, size_t old_length, size_t new_length, int flags, void *new_address);
 
