@@ -6,6 +6,7 @@ __attribute__((visibility("hidden"))) __thread HakmemThreadRoot hakmem_thread_ro
     __attribute__((tls_model("initial-exec"))) = {{0}};
 
 __attribute__((visibility("hidden"))) struct HakmemMidClassTable hakmem_mid_class;
+__attribute__((visibility("hidden"))) struct HakmemAlignedClassTable hakmem_aligned_class;
 
 
 

@@ -149,15 +149,12 @@ public func hakmem_posix_memalign(_ result: UnsafeMutablePointer<UnsafeMutableRa
 /// glibc's memalign: a non-power-of-two alignment is rounded up to the next power of two.
 @_cdecl("hakmem_memalign")
 public func hakmem_memalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    var align = 16
-    while align < alignment {
-        guard align <= Int.max / 2 else {
-            OS.setErrno(OS.einval)
-            return nil
-        }
-        align &<<= 1
+    if alignment <= 16 { return hakmem_malloc(size) }
+    guard alignment <= Int.max / 2 + 1 else {
+        OS.setErrno(OS.einval)
+        return nil
     }
-    return allocateAligned(size, alignment: align)
+    return allocateAligned(size, alignment: 1 &<< (Int.bitWidth &- (alignment &- 1).leadingZeroBitCount))
 }
 
 /// glibc 2.36 makes aligned_alloc an alias of memalign.

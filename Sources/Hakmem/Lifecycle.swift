@@ -36,6 +36,7 @@ enum Lifecycle {
                                           ordering: .acquiring).exchanged {
             Options.load()
             SizeClass.fillMidClassTable()
+            SizeClass.fillAlignedClassTable()
             if Options.current.checked { CheckedMode.initialize() }
             // Pool state, huge cache and statistics totals share one zeroed piece of the arena.
             guard let region = Metadata.allocate(16384) else { OS.abortProcess() }

@@ -86,15 +86,39 @@ enum SizeClass {
     }
     static let reciprocalShift: UInt64 = 41
 
-    /// The smallest class ≥ `size` whose blocks are `alignment`-aligned, or nil if none is.
+    /// The smallest class ≥ `size` whose blocks are `alignment`-aligned (a power of two above 16),
+    /// or nil if none is: one lookup in the start-up table.
     @inline(__always)
     static func index(forSize size: Int, alignment: Int) -> Int? {
         guard UInt(bitPattern: size) <= UInt(largeLimit), alignment <= SuperSlab.slotSize else { return nil }
-        var c = index(forSize: size < alignment ? alignment : size)
+        let first = index(forSize: size < alignment ? alignment : size)
+        let c = alignedClassTable[alignment.trailingZeroBitCount &* count &+ first]
+        if _fastPath(c != 0) { return c == noAlignedClass ? nil : Int(c) }
+        return searchAlignedClass(from: first, alignment: alignment)   // before start-up
+    }
+
+    static let noAlignedClass: UInt8 = 255
+
+    @inline(__always)
+    static var alignedClassTable: UnsafeMutablePointer<UInt8> {
+        withUnsafeMutablePointer(to: &hakmem_aligned_class) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) }
+    }
+
+    static func searchAlignedClass(from first: Int, alignment: Int) -> Int? {
+        var c = first
         while c < count {
             if blockSize(ofClass: c) & (alignment &- 1) == 0 { return c }
             c &+= 1
         }
         return nil
+    }
+
+    static func fillAlignedClassTable() {
+        for shift in 5...16 {
+            for c in 0..<count {
+                alignedClassTable[shift &* count &+ c] = searchAlignedClass(from: c, alignment: 1 &<< shift)
+                    .map { UInt8($0) } ?? noAlignedClass
+            }
+        }
     }
 }

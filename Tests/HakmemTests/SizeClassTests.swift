@@ -73,7 +73,22 @@ final class SizeClassTests: XCTestCase {
         }
     }
 
+    func testAlignedClassTableAgreesWithTheSearch() {
+        Lifecycle.ensureInitialized()
+        var alignment = 32
+        while alignment <= SuperSlab.slotSize {
+            for first in 0..<SizeClass.count {
+                let table = SizeClass.alignedClassTable[alignment.trailingZeroBitCount * SizeClass.count + first]
+                let searched = SizeClass.searchAlignedClass(from: first, alignment: alignment)
+                XCTAssertEqual(table == SizeClass.noAlignedClass ? nil : Int(table), searched,
+                               "class \(first), alignment \(alignment): table and search disagree")
+            }
+            alignment <<= 1
+        }
+    }
+
     func testAlignedClassesAreMultiplesOfTheAlignment() {
+        Lifecycle.ensureInitialized()
         var alignment = 32
         while alignment <= SuperSlab.slotSize {
             for size in [1, 17, 100, 1000, 5000, 70_000, 1_000_000] {
