@@ -4,6 +4,9 @@
 // --stats the program asks for the table itself, as a service's admin endpoint could.
 //
 // Usage: <demo> [orders] [--stats]
+//
+// Shared by both examples (package-route links to this file): the program is the same, only
+// the way hakmem is linked differs.
 
 import Foundation
 #if canImport(Glibc)
