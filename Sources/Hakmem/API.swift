@@ -53,10 +53,9 @@ func allocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
 @inline(never)
 func refillAndAllocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
     Lifecycle.ensureInitialized()
-    var block = Options.current.checked ? CheckedMode.allocate(fromClass: c) : ThreadCache.refill(c)
-    if block == nil && releaseCachedMemory() {
-        block = Options.current.checked ? CheckedMode.allocate(fromClass: c) : ThreadCache.refill(c)
-    }
+    let take = Options.current.checked ? CheckedMode.allocate(fromClass:) : ThreadCache.refill
+    var block = take(c)
+    if block == nil && releaseCachedMemory() { block = take(c) }
     if block == nil { OS.setErrno(OS.enomem) }
     return block
 }

@@ -115,9 +115,7 @@ enum HugeBlocks {
         } else {
             // Fresh (zero) pages wherever no piece lands.
             guard let target = OS.mapAligned(length, alignment: SuperSlab.size) else {
-                if !insertCached(piece.start, length: piece.length, purged: piece.purged, cachedAt: piece.cachedAt) {
-                    unmapLocked(piece.start, piece.length)
-                }
+                keepTail(of: piece, from: 0)
                 return nil
             }
             start = UInt(bitPattern: target)
@@ -164,12 +162,10 @@ enum HugeBlocks {
         }
     }
 
-    /// What follows the first `used` bytes of a piece goes back to the cache, or is unmapped.
+    /// What follows the first `used` bytes of a piece (all of it for 0) goes back to the cache.
     private static func keepTail(of piece: Piece, from used: Int) {
-        let tail = piece.start &+ UInt(used)
-        if !insertCached(tail, length: piece.length &- used, purged: piece.purged, cachedAt: piece.cachedAt) {
-            unmapLocked(tail, piece.length &- used)
-        }
+        cacheOrUnmap(piece.start &+ UInt(used), length: piece.length &- used, purged: piece.purged,
+                     cachedAt: piece.cachedAt)
     }
 
     /// Unlinks and returns the shortest cached mapping of at least `length` bytes, or failing
@@ -195,14 +191,14 @@ enum HugeBlocks {
         return record
     }
 
-    /// Puts a mapping of ours in the cache if the bounds allow; its first page takes the record.
-    /// Caller holds the lock.
+    /// Puts a mapping of ours in the cache if the bounds allow (its first page takes the record),
+    /// else unmaps it. Caller holds the lock.
     /// `freedUser` is the block just freed from this mapping, if any: its record stays marked as
     /// freed (the cache record takes its place), so a second free of it reads as a double free.
-    private static func insertCached(_ start: UInt, length: Int, purged: Bool, cachedAt: UInt64,
-                                     freedUser: UInt = 0) -> Bool {
+    private static func cacheOrUnmap(_ start: UInt, length: Int, purged: Bool, cachedAt: UInt64,
+                                     freedUser: UInt = 0) {
         guard cache!.pointee.count < cacheCountLimit && cache!.pointee.bytes &+ length <= cacheByteLimit else {
-            return false
+            return unmapLocked(start, length)
         }
         let cached = UnsafeMutablePointer<HugeRecord>(bitPattern: start)!
         cached.pointee = HugeRecord(magic: freedUser != 0 ? freedMagic : 0, purged: purged, cachedAt: cachedAt,
@@ -211,7 +207,6 @@ enum HugeBlocks {
         cache!.pointee.first = cached
         cache!.pointee.count &+= 1
         cache!.pointee.bytes &+= length
-        return true
     }
 
     /// The record of the huge block starting at `address`, or nil if it is not one; with
@@ -238,9 +233,7 @@ enum HugeBlocks {
         let lock = self.lock
         lock.lock()
         cache!.pointee.counters.frees &+= 1
-        if !insertCached(start, length: length, purged: false, cachedAt: OS.milliseconds(), freedUser: record.pointee.user) {
-            unmapLocked(start, length)
-        }
+        cacheOrUnmap(start, length: length, purged: false, cachedAt: OS.milliseconds(), freedUser: record.pointee.user)
         lock.unlock()
     }
 
