@@ -201,7 +201,7 @@ public func hakmem_free(_ address: UInt) {
     }
     let list = UnsafeMutablePointer<UInt>(bitPattern: slab.pointee.freeTarget).unsafelyUnwrapped
     let top = list.pointee
-    if _slowPath(top == address) { Diagnostics.fail("free", "double free", address) }
+    if _slowPath(top == address) { Diagnostics.doubleFree(address) }
     UnsafeMutablePointer<UInt>(bitPattern: address).unsafelyUnwrapped.pointee = top
     list.pointee = address
     slab.pointee.freesUntilEmpty &-= 1
@@ -214,13 +214,23 @@ func hakmem_free(_ pointer: UnsafeMutableRawPointer?) {
     hakmem_free(UInt(bitPattern: pointer))
 }
 
-/// A SuperSlab block this thread does not own (or an invalid interior pointer).
+/// A SuperSlab block this thread does not own (or an invalid interior pointer). The common
+/// case, a valid block freed by a thread with a heap in the default mode, ends in
+/// RemoteFrees.free; the rest goes to `freeToOtherThreadUnusual`.
 @inline(never)
 func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
     let address = UInt(bitPattern: pointer)
     guard slab.pointee.state == SlabMeta.active, slab.isBlockStart(address) else {
-        Diagnostics.fail("free", "invalid pointer", address)
+        Diagnostics.invalidPointer(address)
     }
+    let rootHeap = ThreadCache.root.pointee.heap
+    guard rootHeap != 0, !Options.current.checked else { return freeToOtherThreadUnusual(address, slab) }
+    RemoteFrees.free(address, into: slab, heap: UnsafeMutablePointer<ThreadHeap>(bitPattern: rootHeap).unsafelyUnwrapped)
+}
+
+/// A valid block not on the hit path in checked mode, or freed by a thread without a heap yet.
+@inline(never)
+func freeToOtherThreadUnusual(_ address: UInt, _ slab: Slab) {
     let rootHeap = ThreadCache.root.pointee.heap
     if Options.current.checked {
         let owner = slab.pointee.owner.load(ordering: .relaxed)
@@ -231,6 +241,7 @@ func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
     }
     // A thread that only frees gets a heap too: its counters and maintenance countdown live there.
     let heap = rootHeap != 0 ? UnsafeMutablePointer<ThreadHeap>(bitPattern: rootHeap) : ThreadCache.heap()
+    guard let heap else { return RemoteFrees.sendHomeWithoutHeap(address, into: slab) }
     RemoteFrees.free(address, into: slab, heap: heap)
 }
 
@@ -240,8 +251,8 @@ func freeUnusual(_ pointer: UnsafeMutableRawPointer?) {
     guard let pointer else { return }
     let address = UInt(bitPattern: pointer)
     guard let record = HugeBlocks.record(of: address) else {
-        if HugeBlocks.record(of: address, freed: true) != nil { Diagnostics.fail("free", "double free", address) }
-        Diagnostics.fail("free", "invalid pointer", address)
+        if HugeBlocks.record(of: address, freed: true) != nil { Diagnostics.doubleFree(address) }
+        Diagnostics.invalidPointer(address)
     }
     HugeBlocks.free(record)
 }

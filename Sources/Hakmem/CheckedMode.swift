@@ -92,7 +92,7 @@ enum CheckedMode {
     /// double free if it carries the mark already.
     static func markFreed(_ block: UInt) {
         let second = word(block, 1)
-        if second.pointee == mark(of: block) { Diagnostics.fail("free", "double free", block) }
+        if second.pointee == mark(of: block) { Diagnostics.doubleFree(block) }
         second.pointee = mark(of: block)
     }
 

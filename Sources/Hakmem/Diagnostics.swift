@@ -16,4 +16,12 @@ enum Diagnostics {
         }
         OS.abortProcess()
     }
+
+    /// `free(): invalid pointer`, out of line so that its callers' common paths need no frame.
+    @inline(never)
+    static func invalidPointer(_ pointer: UInt) -> Never { fail("free", "invalid pointer", pointer) }
+
+    /// `free(): double free`, out of line for the same reason.
+    @inline(never)
+    static func doubleFree(_ pointer: UInt) -> Never { fail("free", "double free", pointer) }
 }

@@ -18,10 +18,13 @@ enum Maintenance {
     @inline(__always)
     static func count(_ weight: Int, in heap: UnsafeMutablePointer<ThreadHeap>) {
         heap.pointee.eventsBeforeMaintenance &-= weight
-        if heap.pointee.eventsBeforeMaintenance <= 0 {
-            heap.pointee.eventsBeforeMaintenance = countdownStart
-            run()
-        }
+        if _slowPath(heap.pointee.eventsBeforeMaintenance <= 0) { due(heap) }
+    }
+
+    @inline(never)
+    static func due(_ heap: UnsafeMutablePointer<ThreadHeap>) {
+        heap.pointee.eventsBeforeMaintenance = countdownStart
+        run()
     }
 
     @discardableResult

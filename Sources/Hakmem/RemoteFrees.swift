@@ -27,28 +27,47 @@ enum RemoteFrees {
     static let largestDeferredBlock: UInt32 = 1024
 
     /// Frees `block` (already validated) into `slab`, owned by another thread or abandoned.
-    static func free(_ block: UInt, into slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>?) {
-        guard let heap else { return push(block, block, count: 1, into: slab) }
-        if slab.pointee.blockSize > largestDeferredBlock {
-            Statistics.countRemoteFrees(1, ofClass: Int(slab.pointee.classIndex), in: heap)
-            push(block, block, count: 1, into: slab)
-        } else {
-            // Slab descriptors are 128 bytes apart: bits 7–11 spread neighbours over the slots.
-            let chain = heap.pointee.remoteChains + Int((UInt(bitPattern: slab) &>> 7) & UInt(slotCount &- 1))
-            let link = UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped
-            if chain.pointee.slab == UInt(bitPattern: slab) {
-                link.pointee = chain.pointee.head
-                chain.pointee.head = block
-                chain.pointee.count &+= 1
-                if chain.pointee.count >= chainLimit { flush(chain, heap: heap) }
-            } else {
-                if chain.pointee.slab != 0 { flush(chain, heap: heap) }
-                link.pointee = 0
-                chain.pointee = RemoteChain(slab: UInt(bitPattern: slab), head: block, tail: block, count: 1)
-            }
-        }
+    @inline(__always)
+    static func free(_ block: UInt, into slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>) {
+        if slab.pointee.blockSize > largestDeferredBlock { return sendHomeNow(block, into: slab, heap: heap) }
+        // Slab descriptors are 128 bytes apart: bits 7–11 spread neighbours over the slots.
+        let chain = heap.pointee.remoteChains + Int((UInt(bitPattern: slab) &>> 7) & UInt(slotCount &- 1))
+        guard chain.pointee.slab == UInt(bitPattern: slab) else { return startChain(block, into: slab, heap: heap) }
+        UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped.pointee = chain.pointee.head
+        chain.pointee.head = block
+        chain.pointee.count &+= 1
+        if _slowPath(chain.pointee.count >= chainLimit) { return flushAndCount(chain, heap: heap) }
         // The maintenance countdown lives in the freeing thread's heap, so a thread that only
         // frees (a consumer) still gives memory back; maintenance flushes the chains too.
+        Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
+    }
+
+    /// A free by a thread that could not get a heap (out of memory): straight onto the slab.
+    static func sendHomeWithoutHeap(_ block: UInt, into slab: Slab) {
+        push(block, block, count: 1, into: slab)
+    }
+
+    /// Blocks above 1 KiB go home at once: a pending chain would keep a large slab from being given back.
+    @inline(never)
+    private static func sendHomeNow(_ block: UInt, into slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>) {
+        Statistics.countRemoteFrees(1, ofClass: Int(slab.pointee.classIndex), in: heap)
+        push(block, block, count: 1, into: slab)
+        Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
+    }
+
+    /// The chain slot holds another slab's blocks, or none: push those, start this slab's chain.
+    @inline(never)
+    private static func startChain(_ block: UInt, into slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>) {
+        let chain = heap.pointee.remoteChains + Int((UInt(bitPattern: slab) &>> 7) & UInt(slotCount &- 1))
+        if chain.pointee.slab != 0 { flush(chain, heap: heap) }
+        UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped.pointee = 0
+        chain.pointee = RemoteChain(slab: UInt(bitPattern: slab), head: block, tail: block, count: 1)
+        Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
+    }
+
+    @inline(never)
+    private static func flushAndCount(_ chain: UnsafeMutablePointer<RemoteChain>, heap: UnsafeMutablePointer<ThreadHeap>) {
+        flush(chain, heap: heap)
         Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
     }
 
