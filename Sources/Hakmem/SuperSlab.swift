@@ -1,12 +1,13 @@
 // SuperSlab: a 2 MiB-aligned region of 32 slots of 64 KiB, shared by all size classes.
 //
-// Slot 0 holds the header: the slot bitmap, the map from slot to the first slot of its slab,
-// and the 32 slab descriptors. Slots 1...31 hold blocks. Keeping metadata out of the slots means
-// a user pointer is never preceded by a header: `free` finds the SuperSlab by masking the address
-// and the slab through `slabHead`, and blocks stay naturally aligned.
+// Slot 0 holds the header: the slot bitmap, `slabHead` (per slot, the offset in the header of
+// the descriptor of the slab holding it: 32 UInt16 at byte 64), and the 32 slab descriptors.
+// Slots 1...31 hold blocks. Keeping metadata out of the slots means a user pointer is never
+// preceded by a header: `free` finds the SuperSlab by masking the address and the slab through
+// `slabHead`, and blocks stay naturally aligned.
 //
 // The header's fields other than the slab descriptors belong to the shared pool and change only
-// under its lock. `slabHead` bytes are written under the lock before the slab is handed out, and
+// under its lock. `slabHead` entries are written under the lock before the slab is handed out, and
 // read by any thread freeing into a slab it obtained a pointer from (so after that write).
 
 struct SuperSlabHeader {
@@ -39,15 +40,20 @@ enum SuperSlab {
         UnsafeMutablePointer(bitPattern: address & ~UInt(size &- 1))!
     }
 
-    /// The slab a block address belongs to: mask, slot index, then the slot's first slot.
+    /// The slab a block address belongs to: mask, slot index, then the descriptor of the slab
+    /// holding that slot, whose offset in the header `slabHead` stores ready to add.
     @inline(__always)
     static func slab(containing address: UInt) -> Slab {
         // Pointer arithmetic rather than integer: it lets the offsets fold into addressing modes.
         let base = UnsafeRawPointer(bitPattern: address & ~UInt(size &- 1)).unsafelyUnwrapped
         let slot = Int(truncatingIfNeeded: (address &>> UInt(slotShift)) & UInt(slotCount &- 1))
-        let head = Int(base.load(fromByteOffset: slabHeadOffset &+ slot, as: UInt8.self))
-        return UnsafeMutableRawPointer(mutating: base + (slabsOffset &+ head &* slabStride))
-            .assumingMemoryBound(to: SlabMeta.self)
+        let offset = Int(base.load(fromByteOffset: slabHeadOffset &+ slot &* 2, as: UInt16.self))
+        return UnsafeMutableRawPointer(mutating: base + offset).assumingMemoryBound(to: SlabMeta.self)
+    }
+
+    /// What `slabHead` holds for the slots of a slab starting at slot `first`.
+    static func descriptorOffset(ofSlot first: Int) -> UInt16 {
+        UInt16(slabsOffset &+ first &* slabStride)
     }
 
     static func slab(_ header: UnsafeMutablePointer<SuperSlabHeader>, slot: Int) -> Slab {
@@ -89,9 +95,8 @@ enum SuperSlab {
             let clash = used & mask
             if clash == 0 {
                 header.pointee.usedSlots = used | mask
-                let headBytes = UnsafeMutablePointer<UInt8>(
-                    bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset))!
-                for slot in first..<(first &+ count) { headBytes[slot] = UInt8(first) }
+                let heads = UnsafeMutablePointer<UInt16>(bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset))!
+                for slot in first..<(first &+ count) { heads[slot] = descriptorOffset(ofSlot: first) }
                 let slab = self.slab(header, slot: first)
                 slab.pointee.slotCount = UInt8(count)
                 slab.pointee.firstSlot = UInt8(first)
