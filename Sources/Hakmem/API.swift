@@ -183,20 +183,19 @@ public func hakmem_pvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
 /// branches on Optional: NULL falls in chunk 0, where hakmem maps nothing, and takes the
 /// unusual path like any foreign pointer.
 ///
-/// The hit path checks what costs a few instructions: the pointer lies in one of hakmem's
-/// SuperSlabs (else it is a huge block or invalid), it is 16-byte aligned, and it is not the
-/// block freed just before (the commonest double free). Whether it is the start of a block is
-/// checked for frees into other threads' slabs, and for every free in checked mode
+/// The hit path checks what costs a few instructions: the pointer is 16-byte aligned and lies in
+/// one of hakmem's SuperSlabs (else it is a huge block or invalid; one comparison covers both),
+/// and it is not the block freed just before (the commonest double free). Whether it is the start
+/// of a block is checked for frees into other threads' slabs, and for every free in checked mode
 /// (HAKMEM_CHECK=1), which sends all frees to the slow path.
 @_cdecl("hakmem_free") @inline(__always)
 public func hakmem_free(_ address: UInt) {
-    guard _fastPath(ChunkMap.kind(of: address) == ChunkMap.superSlab) else {
+    guard _fastPath(ChunkMap.kind(ofAligned: address) == ChunkMap.superSlab) else {
         return freeUnusual(UnsafeMutableRawPointer(bitPattern: address))
     }
     let slab = SuperSlab.slab(containing: address)
     let root = ThreadCache.root
-    guard _fastPath(slab.pointee.owner.load(ordering: .relaxed) == root.pointee.owner_tag),
-          _fastPath(address & 15 == 0) else {
+    guard _fastPath(slab.pointee.owner.load(ordering: .relaxed) == root.pointee.owner_tag) else {
         return freeToOtherThread(UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped, slab)
     }
     let list = UnsafeMutablePointer<UInt>(bitPattern: slab.pointee.freeTarget).unsafelyUnwrapped
@@ -245,7 +244,7 @@ func freeToOtherThreadUnusual(_ address: UInt, _ slab: Slab) {
     RemoteFrees.free(address, into: slab, heap: heap)
 }
 
-/// A huge block, or a pointer hakmem never handed out.
+/// A huge block, or a pointer hakmem never handed out (misaligned ones included).
 @inline(never)
 func freeUnusual(_ pointer: UnsafeMutableRawPointer?) {
     guard let pointer else { return }

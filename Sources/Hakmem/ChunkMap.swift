@@ -18,6 +18,17 @@ enum ChunkMap {
         return bytes[Int(chunk)]
     }
 
+    /// `kind(of:)` for an address that must also be 16-byte aligned (`nothing` if it is not).
+    /// Rotating the low 4 bits to the top turns a misaligned address into a chunk number far out
+    /// of range, so free's hit path checks range and alignment with one comparison.
+    @inline(__always)
+    static func kind(ofAligned address: UInt) -> UInt8 {
+        let rotated = (address &>> 4) | (address &<< 60)
+        let chunk = rotated &>> UInt(SuperSlab.shift &- 4)
+        if chunk >= chunkCount { return nothing }
+        return bytes[Int(chunk)]
+    }
+
     @inline(__always)
     static var bytes: UnsafeMutablePointer<UInt8> {
         withUnsafeMutablePointer(to: &hakmem_chunk_map) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) }
