@@ -2,8 +2,7 @@
 // half purge delay it sweeps the calling thread's parked slabs and, if no other thread is doing
 // it, ages the shared pool and the huge cache. Huge allocations and malloc_trim run it each
 // time; refills and frees into other threads' slabs, which can come every few operations, count
-// toward it and run it every 16 refills or 256 such frees (counted when their chain is pushed),
-// so its clock read stays off them.
+// toward it and run it every 16 refills or 256 such frees, so its clock read stays off them.
 import CHakmem
 import Synchronization
 
@@ -12,7 +11,6 @@ let lastSharedMaintenance = Atomic<UInt64>(0)
 
 enum Maintenance {
     static let refillWeight = 16
-    /// Per block freed into another thread's slab, counted when the block is pushed there.
     static let remoteFreeWeight = 1
     static let countdownStart = 256
 

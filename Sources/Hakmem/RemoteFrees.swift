@@ -5,7 +5,7 @@
 // thread gathers the small blocks it frees remotely into short chains, one per destination
 // slab, in a few direct-mapped slots of its heap, and pushes a whole chain with one CAS when
 // the chain reaches `chainLimit` blocks, when another slab needs the slot, at maintenance
-// (every 16 refills or 256 remote frees of this thread, and malloc_trim) and at thread exit.
+// (every 256 remote frees or 16 refills of this thread, and malloc_trim) and at thread exit.
 // Blocks above 1 KiB go at once: a pending chain keeps its slab from being given back, and
 // those slabs are large.
 //
@@ -36,7 +36,10 @@ enum RemoteFrees {
         UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped.pointee = chain.pointee.head
         chain.pointee.head = block
         chain.pointee.count &+= 1
-        if _slowPath(chain.pointee.count >= chainLimit) { flushAndCount(chain, heap: heap) }
+        if _slowPath(chain.pointee.count >= chainLimit) { return flushAndCount(chain, heap: heap) }
+        // The maintenance countdown lives in the freeing thread's heap, so a thread that only
+        // frees (a consumer) still gives memory back; maintenance flushes the chains too.
+        Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
     }
 
     /// A free by a thread that could not get a heap (out of memory): straight onto the slab.
@@ -56,21 +59,16 @@ enum RemoteFrees {
     @inline(never)
     private static func startChain(_ block: UInt, into slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>) {
         let chain = heap.pointee.remoteChains + Int((UInt(bitPattern: slab) &>> 7) & UInt(slotCount &- 1))
-        let displaced = chain.pointee.count
         if chain.pointee.slab != 0 { flush(chain, heap: heap) }
         UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped.pointee = 0
         chain.pointee = RemoteChain(slab: UInt(bitPattern: slab), head: block, tail: block, count: 1)
-        Maintenance.count(Maintenance.remoteFreeWeight &* Int(displaced), in: heap)
+        Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
     }
 
-    /// A chain reached `chainLimit`: push it. Remote frees count toward the freeing thread's
-    /// maintenance when their chain is pushed (by the thread, not by maintenance itself), so a
-    /// thread that only frees (a consumer) still gives memory back while the common free stays
-    /// free of the countdown.
     @inline(never)
     private static func flushAndCount(_ chain: UnsafeMutablePointer<RemoteChain>, heap: UnsafeMutablePointer<ThreadHeap>) {
         flush(chain, heap: heap)
-        Maintenance.count(Maintenance.remoteFreeWeight &* Int(chainLimit), in: heap)
+        Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
     }
 
     /// Pushes every pending chain of the calling thread.
