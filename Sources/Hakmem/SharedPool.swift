@@ -284,6 +284,20 @@ enum SharedPool {
         for c in 0..<SizeClass.count { body(c, state!.pointee.slabsInUse[c]) }
     }
 
+    /// Per class, the blocks waiting on abandoned slabs' own free lists: freed, but counted as
+    /// frees only when the slab is given back. Caller holds the lock.
+    static func forEachClassAbandonedFrees(_ body: (Int, UInt32) -> Void) {
+        for c in 0..<SizeClass.count {
+            var frees: UInt32 = 0
+            var candidate = abandonedList(c).first
+            while let slab = candidate {
+                frees &+= slab.localCount
+                candidate = slab.pointee.next
+            }
+            if frees != 0 { body(c, frees) }
+        }
+    }
+
     static var counters: PoolCounters { state!.pointee.counters }
     static var cachedSuperSlabs: Int { state!.pointee.cachedCount }
     static var emptySlabBytes: Int { state!.pointee.emptySpanBytes }

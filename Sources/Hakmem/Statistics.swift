@@ -240,6 +240,10 @@ struct Snapshot {
             classes[c] = sum
         }
         SharedPool.forEachClassInUse { c, n in slabsInUse[c] = n }
+        // Blocks on abandoned slabs' own lists (freed by their exited owner, or folded in from
+        // other threads) are counted when the slab is given back, which may never happen
+        // before the report: count them now, so that a program that freed everything shows it.
+        SharedPool.forEachClassAbandonedFrees { c, n in classes[c].freed &+= UInt(n) }
         let pool = SharedPool.counters
         let cached = SharedPool.cachedSuperSlabs
         let empty = SharedPool.emptySlabBytes

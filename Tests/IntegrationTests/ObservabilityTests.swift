@@ -25,6 +25,13 @@ final class ObservabilityTests: XCTestCase {
         XCTAssertFalse(rows.isEmpty, "no class rows: \(Run.tail(err))")
         XCTAssertGreaterThan(rows.map { $0[4] }.reduce(0, +), 0, "no remote frees counted: \(Run.tail(err))")
         XCTAssertGreaterThan(rows.map { $0[2] }.reduce(0, +), 10_000, "too few allocations counted: \(Run.tail(err))")
+        // stress frees what it allocates, from exited threads too: frees on slabs still
+        // abandoned at exit must be counted (a few blocks stay with the C library).
+        let allocations = rows.map { $0[2] }.reduce(0, +), frees = rows.map { $0[3] }.reduce(0, +)
+        XCTAssertLessThan(allocations - frees, 200, "frees missing from the statistics: \(Run.tail(err))")
+        for row in rows {
+            XCTAssertGreaterThanOrEqual(row[3], row[4], "class \(row[0]) counts fewer frees than remote frees: \(Run.tail(err))")
+        }
     }
 
     func testJSONStatisticsAtExit() throws {
