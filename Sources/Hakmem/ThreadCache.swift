@@ -39,9 +39,11 @@ struct ThreadHeap {
 enum ThreadCache {
     /// Owned slabs looked at per refill before asking the shared pool for a new one.
     static let refillScanLimit = 8
-    /// Entirely free slabs a thread keeps for reuse (up to the purge delay) before giving them
-    /// back: a program that frees and reallocates a Large block, or the last blocks of a slab,
-    /// in a loop would otherwise take the pool lock and purge pages on every round.
+    /// Entirely free slabs a thread keeps for reuse (up to the purge delay, at most one per
+    /// class) before giving them back: a program that frees and reallocates a Large block, or
+    /// the last blocks of a slab, in a loop would otherwise take the pool lock and purge pages on
+    /// every round. Only the thread itself gives them back, on a slow path, so a thread that goes
+    /// idle after a burst keeps them: hence one per class, not a budget's worth.
     static let keptFreeBudget = 4 << 20
 
     nonisolated(unsafe) static var unusedHeaps: UnsafeMutablePointer<ThreadHeap>? = nil
@@ -173,7 +175,10 @@ enum ThreadCache {
         let parked = others(heap, Int(slab.pointee.classIndex))
         parked.remove(slab)
         let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
-        if heap.pointee.keptFreeBytes &+ bytes <= keptFreeBudget && Options.current.purgeDelayMilliseconds > 0 {
+        // One kept slab per class is enough for a free-and-reallocate loop; more would only
+        // hold memory for a thread that may never come back to a slow path to give it back.
+        let alreadyKeeping = parked.first.map { $0.pointee.keptFree != 0 } ?? false
+        if !alreadyKeeping && heap.pointee.keptFreeBytes &+ bytes <= keptFreeBudget && Options.current.purgeDelayMilliseconds > 0 {
             heap.pointee.keptFreeBytes &+= bytes
             slab.pointee.keptFree = 1
             slab.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())

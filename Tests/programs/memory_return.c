@@ -5,6 +5,10 @@
  *                             then the main thread does light work (small malloc/free every
  *                             millisecond) for 2 s. Prints resident KiB at the peak and after
  *                             0.5, 1 and 2 s.
+ *   memory_return idle MIB    16 threads each allocate MIB/16 MiB of 64 B – 16 KiB blocks, free
+ *                             them themselves and then stay alive but idle (blocked) for 2 s,
+ *                             as a server's workers do after a burst; the main thread only
+ *                             sleeps. Prints resident KiB at the peak and after 2 s.
  *   memory_return trim MIB    one thread allocates MIB MiB (small, mid and huge blocks), frees
  *                             them, calls malloc_trim(0) and prints resident KiB before and after.
  *
@@ -113,6 +117,43 @@ static int burst(long mib) {
     return 0;
 }
 
+enum { IDLE_THREADS = 16 };
+static pthread_barrier_t freed_all, stop_idling;
+
+static void *allocate_free_and_idle(void *raw) {
+    share *sh = raw;
+    allocate_share(sh);
+    pthread_barrier_wait(&freed_all); /* the peak: every thread holds its burst */
+    pthread_barrier_wait(&freed_all); /* the main thread has measured it */
+    for (long j = 0; j < sh->count; j++) free(sh->blocks[j]);
+    free(sh->blocks);
+    pthread_barrier_wait(&freed_all);
+    pthread_barrier_wait(&stop_idling);
+    return NULL;
+}
+
+static int idle(long mib) {
+    share shares[IDLE_THREADS] = {0};
+    pthread_t threads[IDLE_THREADS];
+    pthread_barrier_init(&freed_all, NULL, IDLE_THREADS + 1);
+    pthread_barrier_init(&stop_idling, NULL, IDLE_THREADS + 1);
+    for (int i = 0; i < IDLE_THREADS; i++) {
+        shares[i].bytes = (size_t)mib * 1024 * 1024 / IDLE_THREADS;
+        shares[i].seed = 0x9e3779b97f4a7c15ull * (i + 1);
+        pthread_create(&threads[i], NULL, allocate_free_and_idle, &shares[i]);
+    }
+    pthread_barrier_wait(&freed_all);
+    long peak = resident_kib();
+    pthread_barrier_wait(&freed_all);
+    pthread_barrier_wait(&freed_all);
+    sleep_ms(2000);
+    long after = resident_kib();
+    pthread_barrier_wait(&stop_idling);
+    for (int i = 0; i < IDLE_THREADS; i++) pthread_join(threads[i], NULL);
+    printf("peak_kib=%ld rss_2000ms_kib=%ld\n", peak, after);
+    return 0;
+}
+
 static int trim(long mib) {
     share sh = {0};
     sh.bytes = (size_t)mib * 1024 * 1024;
@@ -133,11 +174,12 @@ static int trim(long mib) {
 
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: memory_return burst|trim MIB\n");
+        fprintf(stderr, "usage: memory_return burst|idle|trim MIB\n");
         return 2;
     }
     long mib = atol(argv[2]);
     if (strcmp(argv[1], "burst") == 0) return burst(mib);
+    if (strcmp(argv[1], "idle") == 0) return idle(mib);
     if (strcmp(argv[1], "trim") == 0) return trim(mib);
     fprintf(stderr, "memory_return: unknown mode %s\n", argv[1]);
     return 2;
