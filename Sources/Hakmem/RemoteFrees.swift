@@ -32,7 +32,7 @@ enum RemoteFrees {
         if slab.pointee.blockSize > largestDeferredBlock { return sendHomeNow(block, into: slab, heap: heap) }
         // Slab descriptors are 128 bytes apart: bits 7–11 spread neighbours over the slots.
         let chain = heap.pointee.remoteChains + Int((UInt(bitPattern: slab) &>> 7) & UInt(slotCount &- 1))
-        guard chain.pointee.slab == UInt(bitPattern: slab) else { return startChain(block, into: slab, heap: heap) }
+        guard chain.pointee.slab == UInt(bitPattern: slab) else { return startChain(block, into: slab, heap: heap, slot: chain) }
         UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped.pointee = chain.pointee.head
         chain.pointee.head = block
         chain.pointee.count &+= 1
@@ -57,8 +57,8 @@ enum RemoteFrees {
 
     /// The chain slot holds another slab's blocks, or none: push those, start this slab's chain.
     @inline(never)
-    private static func startChain(_ block: UInt, into slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>) {
-        let chain = heap.pointee.remoteChains + Int((UInt(bitPattern: slab) &>> 7) & UInt(slotCount &- 1))
+    private static func startChain(_ block: UInt, into slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>,
+                                   slot chain: UnsafeMutablePointer<RemoteChain>) {
         if chain.pointee.slab != 0 { flush(chain, heap: heap) }
         UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped.pointee = 0
         chain.pointee = RemoteChain(slab: UInt(bitPattern: slab), head: block, tail: block, count: 1)

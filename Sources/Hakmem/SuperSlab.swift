@@ -57,7 +57,7 @@ enum SuperSlab {
     }
 
     static func slab(_ header: UnsafeMutablePointer<SuperSlabHeader>, slot: Int) -> Slab {
-        Slab(bitPattern: UInt(bitPattern: header) &+ UInt(slabsOffset) &+ UInt(slot &* slabStride))!
+        Slab(bitPattern: UInt(bitPattern: header) &+ UInt(descriptorOffset(ofSlot: slot)))!
     }
 
     static func superSlab(of slab: Slab) -> UnsafeMutablePointer<SuperSlabHeader> {
