@@ -4,7 +4,8 @@
 //
 // A slab is acquired in this order (the seeds' "three-stage" acquire, with abandoned slabs first):
 //   1. an abandoned slab of the class (its thread exited; it still holds live and free blocks),
-//   2. an EMPTY slab of the same length in slots (cheap to reformat: carving is lazy),
+//   2. an EMPTY slab of the same length in slots (cheap to reformat: carving is lazy), else the
+//      shortest longer one, split: its pages are resident already, fresh slots are not,
 //   3. UNUSED slots claimed in a SuperSlab that has room,
 //   4. a SuperSlab from the cache of entirely unused ones,
 //   5. a freshly mapped SuperSlab.
@@ -101,6 +102,8 @@ enum SharedPool {
         if let empty = emptyList(slots: slots).popFront() {
             state!.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
             slab = empty
+        } else if let empty = splitLongerEmptySpan(slots) {
+            slab = empty
         } else {
             guard let claimed = claimSlots(slots) else { return nil }
             slab = claimed
@@ -108,6 +111,25 @@ enum SharedPool {
         slab.format(forClass: c, owner: owner)
         state!.pointee.slabsInUse[c] &+= 1
         return slab
+    }
+
+    /// Takes the shortest EMPTY span longer than `slots`, keeps its first `slots` slots and
+    /// leaves the rest EMPTY: resident pages are reused before fresh ones are touched.
+    private static func splitLongerEmptySpan(_ slots: Int) -> Slab? {
+        var length = slots &+ 1
+        while length < SuperSlab.slotCount {
+            if let span = emptyList(slots: length).popFront() {
+                let rest = SuperSlab.splitSpan(span, keeping: slots)
+                rest.pointee.state = SlabMeta.empty
+                rest.pointee.emptySince = span.pointee.emptySince
+                rest.pointee.owner.store(0, ordering: .relaxed)
+                emptyList(slots: length &- slots).pushFront(rest)
+                state!.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
+                return span
+            }
+            length &+= 1
+        }
+        return nil
     }
 
     private static func claimSlots(_ slots: Int) -> Slab? {
@@ -246,12 +268,15 @@ enum SharedPool {
         let delay = force ? 0 : UInt32(Options.current.purgeDelayMilliseconds)
         for slots in 1..<SuperSlab.slotCount {
             let list = emptyList(slots: slots)
-            // Oldest at the back: purge from there until one is young enough to keep.
-            while let oldest = list.ends.pointee.last,
-                  UInt32(truncatingIfNeeded: now) &- oldest.pointee.emptySince >= delay {
-                list.remove(oldest)
+            // Split spans keep their age, so a list is not ordered by age: look at every span
+            // (at most the budget's worth).
+            var candidate = list.first
+            while let span = candidate {
+                candidate = span.pointee.next
+                guard UInt32(truncatingIfNeeded: now) &- span.pointee.emptySince >= delay else { continue }
+                list.remove(span)
                 state.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
-                purgeAndReleaseSlots(of: oldest)
+                purgeAndReleaseSlots(of: span)
             }
         }
         let age = force ? 0 : UInt64(Options.current.superSlabCacheMilliseconds)

@@ -62,6 +62,9 @@ enum SizeClass {
         return Int((1 &<< log) &+ (quarter &+ 1) &* (1 &<< (log &- 2)))
     }
 
+    /// Whether class `c` is Large: one block per slab.
+    static func isLarge(_ c: Int) -> Bool { blockSize(ofClass: c) > midLimit }
+
     /// Number of 64 KiB slots a slab of this class spans.
     static func slotsPerSlab(ofClass c: Int) -> Int {
         let size = blockSize(ofClass: c)

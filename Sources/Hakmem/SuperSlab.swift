@@ -109,6 +109,23 @@ enum SuperSlab {
         return nil
     }
 
+    /// Shortens a span to its first `count` slots and returns the descriptor of the rest, whose
+    /// slots now point to it. Caller holds the pool lock; neither part is in use.
+    static func splitSpan(_ span: Slab, keeping count: Int) -> Slab {
+        let header = superSlab(of: span)
+        let first = Int(span.pointee.firstSlot)
+        let end = first &+ Int(span.pointee.slotCount)
+        let restFirst = first &+ count
+        let heads = UnsafeMutablePointer<UInt16>(bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset))!
+        for slot in restFirst..<end { heads[slot] = descriptorOffset(ofSlot: restFirst) }
+        let rest = slab(header, slot: restFirst)
+        rest.pointee.slotCount = UInt8(end &- restFirst)
+        rest.pointee.firstSlot = UInt8(restFirst)
+        rest.pointee.spanStart = UInt(bitPattern: header) &+ UInt(restFirst &* slotSize)
+        span.pointee.slotCount = UInt8(count)
+        return rest
+    }
+
     /// Returns a slab's slots to UNUSED. Caller holds the pool lock.
     static func releaseSlots(of slab: Slab) {
         let header = superSlab(of: slab)

@@ -132,7 +132,8 @@ enum ThreadCache {
             heap.pointee.current[c] = nil
         }
         let parked = others(heap, c)
-        var scanned = 0
+        // A Large class's parked slabs all have their one block live (see `take`): none to scan.
+        var scanned = SizeClass.isLarge(c) ? refillScanLimit : 0
         while scanned < refillScanLimit, var slab = parked.first {
             scanned &+= 1
             parked.remove(slab)
@@ -145,7 +146,7 @@ enum ThreadCache {
         while true {
             guard var slab = SharedPool.acquireSlab(forClass: c, owner: UInt(bitPattern: heap)) else { return nil }
             if let block = take(&slab, into: head, heap: heap) {
-                heap.pointee.current[c] = slab
+                if slab.isCurrent { heap.pointee.current[c] = slab } else { parked.pushBack(slab) }
                 return block
             }
             // An adopted slab with every block live: keep it parked like our own.
@@ -154,13 +155,21 @@ enum ThreadCache {
     }
 
     /// Moves a slab's free blocks to the allocation list and returns the first, making the slab
-    /// current, or returns nil and leaves the slab untouched.
+    /// current, or returns nil and leaves the slab untouched. A Large slab (one block) is not
+    /// made current but stays parked with its block live, so that freeing the block ends its
+    /// countdown and sends the slab straight back to the pool (`slabCountdownEnded`): there its
+    /// pages serve any class, where a current slab would hold them for this one class.
     private static func take(_ slab: inout Slab, into head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
                              heap: UnsafeMutablePointer<ThreadHeap>) -> UnsafeMutableRawPointer? {
         let (first, count) = slab.collectFreeBlocks()
         guard let block = first else { return nil }
         if slab.pointee.keptFree != 0 { unkeep(slab, heap) }
         Statistics.countHandedOut(count, ofClass: Int(slab.pointee.classIndex))
+        if slab.pointee.capacity == 1 {
+            slab.pointee.live = 1
+            slab.pointee.freesUntilEmpty = 1
+            return block
+        }
         if slab.isCurrent { slab.settleCurrentCountdown() } else { slab.makeCurrent(allocationList: head) }
         head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
         return block
@@ -177,8 +186,10 @@ enum ThreadCache {
         let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
         // One kept slab per class is enough for a free-and-reallocate loop; more would only
         // hold memory for a thread that may never come back to a slow path to give it back.
+        // A Large slab goes back at once: the pool keeps it resident for a while too, and there
+        // a program whose Large sizes keep changing (growing arrays) reuses its pages.
         let alreadyKeeping = parked.first.map { $0.pointee.keptFree != 0 } ?? false
-        if !alreadyKeeping && heap.pointee.keptFreeBytes &+ bytes <= keptFreeBudget && Options.current.purgeDelayMilliseconds > 0 {
+        if slab.pointee.capacity > 1 && !alreadyKeeping && heap.pointee.keptFreeBytes &+ bytes <= keptFreeBudget && Options.current.purgeDelayMilliseconds > 0 {
             heap.pointee.keptFreeBytes &+= bytes
             slab.pointee.keptFree = 1
             slab.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())

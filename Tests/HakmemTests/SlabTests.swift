@@ -59,6 +59,36 @@ final class SlabTests: XCTestCase {
         SharedPool.releaseSlab(slab)
     }
 
+    func testShorterSlabsReuseALongerEmptySpanBeforeClaimingFreshSlots() {
+        SharedPool.maintain(now: 0, force: true)   // no other EMPTY span to pick
+        let long = SizeClass.index(forSize: 48 * 1024)   // 16 slots
+        guard let slab = SharedPool.acquireSlab(forClass: long, owner: 0x1000) else { return XCTFail("no slab") }
+        let start = slab.pointee.spanStart
+        XCTAssertEqual(Int(slab.pointee.slotCount), 16)
+        SharedPool.releaseSlab(slab)
+        let bytesBefore = SharedPool.emptySlabBytes
+
+        let four = SizeClass.index(forSize: 8 * 1024)
+        guard let first = SharedPool.acquireSlab(forClass: four, owner: 0x1000) else { return XCTFail("no slab") }
+        XCTAssertEqual(first.pointee.spanStart, start, "fresh slots claimed while an EMPTY span was resident")
+        XCTAssertEqual(Int(first.pointee.slotCount), 4)
+        XCTAssertEqual(SharedPool.emptySlabBytes, bytesBefore - 4 * SuperSlab.slotSize, "the rest is not EMPTY")
+        let rest = SuperSlab.slab(containing: start + UInt(4 * SuperSlab.slotSize))
+        XCTAssertFalse(rest == first, "the rest's slots still map to the split slab")
+        XCTAssertEqual(rest.pointee.state, SlabMeta.empty)
+        XCTAssertEqual(Int(rest.pointee.slotCount), 12)
+        XCTAssertTrue(SuperSlab.slab(containing: start + UInt(15 * SuperSlab.slotSize) + 100) == rest)
+
+        let eight = SizeClass.index(forSize: 16 * 1024)
+        guard let second = SharedPool.acquireSlab(forClass: eight, owner: 0x1000) else { return XCTFail("no slab") }
+        XCTAssertEqual(second.pointee.spanStart, start + UInt(4 * SuperSlab.slotSize), "the rest was not reused")
+        XCTAssertEqual(Int(second.pointee.slotCount), 8)
+        SharedPool.releaseSlab(first)
+        SharedPool.releaseSlab(second)
+        SharedPool.maintain(now: 0, force: true)
+        XCTAssertEqual(SharedPool.emptySlabBytes, 0, "a split span was lost to the purge")
+    }
+
     func testRemoteFreeStackKeepsEveryBlockFromConcurrentProducers() {
         let c = SizeClass.index(forSize: 64)
         guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
