@@ -86,6 +86,9 @@ enum HugeBlocks {
     }
 
     private static func mapFresh(_ length: Int) -> (UInt, Int)? {
+        // The new pages will be resident: first return as many the pool holds only for reuse
+        // (EMPTY slabs), which a huge block cannot use.
+        SharedPool.purgeEmptySpans(bytes: length)
         guard let base = OS.mapAligned(length, alignment: SuperSlab.size) else { return nil }
         let lock = self.lock
         lock.lock()

@@ -5,7 +5,8 @@
 // A slab is acquired in this order (the seeds' "three-stage" acquire, with abandoned slabs first):
 //   1. an abandoned slab of the class (its thread exited; it still holds live and free blocks),
 //   2. an EMPTY slab of the same length in slots (cheap to reformat: carving is lazy), else the
-//      shortest longer one, split: its pages are resident already, fresh slots are not,
+//      shortest longer one, split: its pages are resident already, fresh slots are not (EMPTY
+//      slabs side by side are joined into one span as they come back, so that long ones form),
 //   3. UNUSED slots claimed in a SuperSlab that has room,
 //   4. a SuperSlab from the cache of entirely unused ones,
 //   5. a freshly mapped SuperSlab.
@@ -47,7 +48,7 @@ enum SharedPool {
     nonisolated(unsafe) static var state: UnsafeMutablePointer<PoolState>? = nil
 
     /// EMPTY slabs kept resident for quick reuse before the purge delay has passed.
-    static let emptySpanBudget = 8 << 20
+    static let emptySpanBudget = 16 << 20
 
     static let listNone: UInt32 = 0
     static let listPartial: UInt32 = 1
@@ -105,6 +106,10 @@ enum SharedPool {
         } else if let empty = splitLongerEmptySpan(slots) {
             slab = empty
         } else {
+            // Fresh slots will become resident: return as many bytes of the EMPTY slabs, all
+            // too short for this request, that only wait for reuse. Their slots turn UNUSED and
+            // may join a run long enough for it.
+            purgeEmptySpansLocked(bytes: slots &* SuperSlab.slotSize)
             guard let claimed = claimSlots(slots) else { return nil }
             slab = claimed
         }
@@ -187,10 +192,20 @@ enum SharedPool {
         state!.pointee.slabsInUse[Int(slab.pointee.classIndex)] &-= 1
         let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
         if Options.current.purgeDelayMilliseconds > 0 && state!.pointee.emptySpanBytes &+ bytes <= emptySpanBudget {
-            slab.pointee.state = SlabMeta.empty
-            slab.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
             state!.pointee.emptySpanBytes &+= bytes
-            emptyList(slots: Int(slab.pointee.slotCount)).pushFront(slab)
+            // Joined with the EMPTY spans beside it, so that a longer request can reuse them too.
+            var span = slab
+            if let before = SuperSlab.emptySpan(before: span) {
+                emptyList(slots: Int(before.pointee.slotCount)).remove(before)
+                span = SuperSlab.join(before, span)
+            }
+            if let after = SuperSlab.emptySpan(after: span) {
+                emptyList(slots: Int(after.pointee.slotCount)).remove(after)
+                span = SuperSlab.join(span, after)
+            }
+            span.pointee.state = SlabMeta.empty
+            span.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
+            emptyList(slots: Int(span.pointee.slotCount)).pushFront(span)
             return
         }
         purgeAndReleaseSlots(of: slab)
@@ -286,6 +301,31 @@ enum SharedPool {
         }
         return state.pointee.counters.bytesPurged != purgedBefore
             || state.pointee.counters.superSlabsUnmapped != unmappedBefore
+    }
+
+    /// Purges EMPTY slabs, longest first, until `bytes` are purged or none is left.
+    static func purgeEmptySpans(bytes: Int) {
+        guard state != nil else { return }
+        let lock = self.lock
+        lock.lock()
+        defer { lock.unlock() }
+        purgeEmptySpansLocked(bytes: bytes)
+    }
+
+    private static func purgeEmptySpansLocked(bytes: Int) {
+        let state = self.state!
+        var purged = 0
+        var slots = SuperSlab.slotCount &- 1
+        while purged < bytes && slots > 0 && state.pointee.emptySpanBytes > 0 {
+            if let span = emptyList(slots: slots).ends.pointee.last {
+                emptyList(slots: slots).remove(span)
+                state.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
+                purged &+= slots &* SuperSlab.slotSize
+                purgeAndReleaseSlots(of: span)
+            } else {
+                slots &-= 1
+            }
+        }
     }
 
     /// Abandoned slabs belong to the pool: fold in their remote frees and release the empty ones.

@@ -126,6 +126,41 @@ enum SuperSlab {
         return rest
     }
 
+    /// The EMPTY span ending just before `span` in its SuperSlab, if there is one.
+    static func emptySpan(before span: Slab) -> Slab? {
+        let first = Int(span.pointee.firstSlot)
+        guard first > 1 else { return nil }
+        return emptySpan(atSlot: first &- 1, of: superSlab(of: span))
+    }
+
+    /// The EMPTY span starting just after `span` in its SuperSlab, if there is one.
+    static func emptySpan(after span: Slab) -> Slab? {
+        let end = Int(span.pointee.firstSlot) &+ Int(span.pointee.slotCount)
+        guard end < slotCount else { return nil }
+        return emptySpan(atSlot: end, of: superSlab(of: span))
+    }
+
+    /// The span holding `slot` if it is EMPTY: a used slot's `slabHead` names its span's descriptor.
+    private static func emptySpan(atSlot slot: Int, of header: UnsafeMutablePointer<SuperSlabHeader>) -> Slab? {
+        guard header.pointee.usedSlots & (UInt32(1) &<< UInt32(slot)) != 0 else { return nil }
+        let span = self.slab(containing: UInt(bitPattern: header) &+ UInt(slot &* slotSize))
+        return span.pointee.state == SlabMeta.empty ? span : nil
+    }
+
+    /// Joins `second` to `first`, the span just before it; neither is in use. Returns `first`,
+    /// to which every slot of both now points. Caller holds the pool lock.
+    static func join(_ first: Slab, _ second: Slab) -> Slab {
+        let header = superSlab(of: first)
+        let heads = UnsafeMutablePointer<UInt16>(bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset))!
+        let start = Int(second.pointee.firstSlot)
+        for slot in start..<(start &+ Int(second.pointee.slotCount)) {
+            heads[slot] = descriptorOffset(ofSlot: Int(first.pointee.firstSlot))
+        }
+        first.pointee.slotCount &+= second.pointee.slotCount
+        second.pointee.state = SlabMeta.unused   // no longer the head of a span
+        return first
+    }
+
     /// Returns a slab's slots to UNUSED. Caller holds the pool lock.
     static func releaseSlots(of slab: Slab) {
         let header = superSlab(of: slab)

@@ -89,6 +89,47 @@ final class SlabTests: XCTestCase {
         XCTAssertEqual(SharedPool.emptySlabBytes, 0, "a split span was lost to the purge")
     }
 
+    func testEmptySpansSideBySideJoinAndArePurgedBeforeFreshSlotsAreClaimed() {
+        SharedPool.maintain(now: 0, force: true)
+        let slot = UInt(SuperSlab.slotSize)
+        guard let whole = SharedPool.acquireSlab(forClass: SizeClass.index(forSize: 48 * 1024), owner: 0x1000)
+        else { return XCTFail("no slab") }
+        let start = whole.pointee.spanStart
+        SharedPool.releaseSlab(whole)
+        let four = SizeClass.index(forSize: 8 * 1024)
+        guard let a = SharedPool.acquireSlab(forClass: four, owner: 0x1000),
+              let b = SharedPool.acquireSlab(forClass: four, owner: 0x1000) else { return XCTFail("no slab") }
+        XCTAssertEqual(a.pointee.spanStart, start)
+        XCTAssertEqual(b.pointee.spanStart, start + 4 * slot)
+        SharedPool.releaseSlab(a)
+        XCTAssertEqual(Int(a.pointee.slotCount), 4, "joined with a slab in use")
+        SharedPool.releaseSlab(b)   // between a and the 8 slots left after it
+        XCTAssertEqual(a.pointee.state, SlabMeta.empty)
+        XCTAssertEqual(Int(a.pointee.slotCount), 16, "EMPTY neighbours not joined")
+        XCTAssertTrue(SuperSlab.slab(containing: start + 5 * slot) == a)
+        XCTAssertTrue(SuperSlab.slab(containing: start + 15 * slot + 8) == a)
+        XCTAssertEqual(SharedPool.emptySlabBytes, 16 * SuperSlab.slotSize)
+
+        // No EMPTY span is long enough for 28 slots: the 16 resident ones go back first.
+        let purgedBefore = SharedPool.counters.bytesPurged
+        guard let large = SharedPool.acquireSlab(forClass: SizeClass.index(forSize: SizeClass.largeLimit), owner: 0x1000)
+        else { return XCTFail("no slab") }
+        XCTAssertEqual(Int(large.pointee.slotCount), 28)
+        XCTAssertEqual(SharedPool.emptySlabBytes, 0, "EMPTY slabs kept while fresh slots were claimed")
+        XCTAssertEqual(SharedPool.counters.bytesPurged - purgedBefore, UInt(16 * SuperSlab.slotSize))
+        SharedPool.releaseSlab(large)
+        XCTAssertEqual(SharedPool.emptySlabBytes, 28 * SuperSlab.slotSize)
+
+        // Nor can a huge block use them: a fresh mapping sends them back too.
+        HugeBlocks.maintain(now: 0, force: true)   // no cached mapping to reuse
+        guard let huge = HugeBlocks.allocate(4 << 20, alignment: OS.pageSize),
+              let record = HugeBlocks.record(of: UInt(bitPattern: huge)) else { return XCTFail("no huge block") }
+        XCTAssertEqual(SharedPool.emptySlabBytes, 0, "EMPTY slabs kept while a fresh huge mapping was made")
+        HugeBlocks.free(record)
+        HugeBlocks.maintain(now: 0, force: true)
+        SharedPool.maintain(now: 0, force: true)
+    }
+
     func testRemoteFreeStackKeepsEveryBlockFromConcurrentProducers() {
         let c = SizeClass.index(forSize: 64)
         guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
