@@ -1,6 +1,6 @@
 // Memory goes back to the system (Tests/programs/memory_return.c under hakmem): after a burst
 // freed by threads other than the exited ones that allocated it, after a burst freed by threads
-// that then sit idle, and on malloc_trim(0).
+// that then sit idle, and on malloc_trim(0); and memory freed by one size serves another.
 // Bounds are generous (machines differ); the precise targets live in the benchmark.
 
 import Foundation
@@ -39,6 +39,21 @@ final class MemoryReturnTests: XCTestCase {
         // slab and at most one entirely free slab per class) stays resident, with the shared
         // pool's EMPTY budget: about 30 % of this burst, 64 % when a thread kept up to 4 MiB.
         try checkBurstGoesBack("idle", mib: 128, residentBelowPeakOver: 2, "idle threads freed their burst")
+    }
+
+    func testMemoryFreedByBigBlocksServesSmallOnes() throws {
+        // Big blocks of growing sizes, each freed before the next (a growing array), then 32 MiB
+        // of small blocks: the pages the big ones left must serve the small ones, or go back,
+        // not stay on top. Until 2c89f3d each Large size kept its slab resident: +7.9 MiB here.
+        let r = try Run.program("memory_return", ["reuse", "32"])
+        XCTAssertTrue(r.exitedZero, "memory_return reuse: \(r.transcript)")
+        let v = values(r)
+        guard let before = v["before_kib"], let small = v["small_kib"], let after = v["after_small_kib"] else {
+            return XCTFail("memory_return reuse printed no figures: \(r.transcript)")
+        }
+        print("memory_return reuse: \(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
+        XCTAssertLessThan(after - before, small + 4 * 1024,
+                          "memory the big blocks left stayed resident beside the small ones: \(r.stdout)")
     }
 
     func testMallocTrimReturnsWhatWasFreed() throws {

@@ -11,6 +11,11 @@
  *                             sleeps. Prints resident KiB at the peak and after 2 s.
  *   memory_return trim MIB    one thread allocates MIB MiB (small, mid and huge blocks), frees
  *                             them, calls malloc_trim(0) and prints resident KiB before and after.
+ *   memory_return reuse MIB   one thread allocates, fills and frees one block of each size from
+ *                             80 KiB to 1.75 MiB (about 11 MiB in all, as a program growing
+ *                             arrays does), then allocates and fills MIB MiB of 64 B – 1 KiB
+ *                             blocks. Prints resident KiB before, after the big blocks and after
+ *                             the small ones: memory one size left should serve the others.
  *
  * Output: one line of key=value pairs. Exit 0 unless something could not be allocated.
  */
@@ -172,15 +177,50 @@ static int trim(long mib) {
     return 0;
 }
 
+static void *volatile sink;
+
+static int reuse(long mib) {
+    long before = resident_kib();
+    size_t big_bytes = 0;
+    for (size_t size = 80u << 10; size <= (1792u << 10); size += size / 4) {
+        char *p = malloc(size);
+        if (!p) { perror("malloc"); exit(2); }
+        memset(p, 2, size);
+        sink = p;   /* keeps the compiler from dropping the malloc, memset and free */
+        free((void *)sink);
+        big_bytes += size;
+    }
+    long after_big = resident_kib();
+    size_t wanted = (size_t)mib << 20, done = 0;
+    long capacity = (long)(wanted / 64), count = 0;
+    void **blocks = malloc((size_t)capacity * sizeof(void *));
+    uint64_t seed = 11;
+    while (done < wanted && count < capacity) {
+        size_t size = 64u << (next(&seed) % 5); /* 64 B .. 1 KiB */
+        char *p = malloc(size);
+        if (!p) { perror("malloc"); exit(2); }
+        memset(p, 3, size);
+        blocks[count++] = p;
+        done += size;
+    }
+    long after_small = resident_kib();
+    for (long i = 0; i < count; i++) free(blocks[i]);
+    free(blocks);
+    printf("before_kib=%ld big_kib=%zu after_big_kib=%ld small_kib=%zu after_small_kib=%ld\n",
+           before, big_bytes >> 10, after_big, done >> 10, after_small);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: memory_return burst|idle|trim MIB\n");
+        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse MIB\n");
         return 2;
     }
     long mib = atol(argv[2]);
     if (strcmp(argv[1], "burst") == 0) return burst(mib);
     if (strcmp(argv[1], "idle") == 0) return idle(mib);
     if (strcmp(argv[1], "trim") == 0) return trim(mib);
+    if (strcmp(argv[1], "reuse") == 0) return reuse(mib);
     fprintf(stderr, "memory_return: unknown mode %s\n", argv[1]);
     return 2;
 }
