@@ -95,12 +95,7 @@ enum SuperSlab {
             let clash = used & mask
             if clash == 0 {
                 header.pointee.usedSlots = used | mask
-                let heads = UnsafeMutablePointer<UInt16>(bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset))!
-                for slot in first..<(first &+ count) { heads[slot] = descriptorOffset(ofSlot: first) }
-                let slab = self.slab(header, slot: first)
-                slab.pointee.slotCount = UInt8(count)
-                slab.pointee.firstSlot = UInt8(first)
-                slab.pointee.spanStart = UInt(bitPattern: header) &+ UInt(first &* slotSize)
+                makeSpan(header, first: first, count: count)
                 return first
             }
             // Skip past the highest used slot inside the window.
@@ -109,21 +104,26 @@ enum SuperSlab {
         return nil
     }
 
+    /// Makes slots `first ..< first + count` one span: each slot's `slabHead` names the
+    /// descriptor of `first`, which records the span. Caller holds the pool lock.
+    @discardableResult
+    private static func makeSpan(_ header: UnsafeMutablePointer<SuperSlabHeader>, first: Int, count: Int) -> Slab {
+        let heads = UnsafeMutablePointer<UInt16>(bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset))!
+        for slot in first..<(first &+ count) { heads[slot] = descriptorOffset(ofSlot: first) }
+        let span = slab(header, slot: first)
+        span.pointee.slotCount = UInt8(count)
+        span.pointee.firstSlot = UInt8(first)
+        span.pointee.spanStart = UInt(bitPattern: header) &+ UInt(first &* slotSize)
+        return span
+    }
+
     /// Shortens a span to its first `count` slots and returns the descriptor of the rest, whose
     /// slots now point to it. Caller holds the pool lock; neither part is in use.
     static func splitSpan(_ span: Slab, keeping count: Int) -> Slab {
-        let header = superSlab(of: span)
         let first = Int(span.pointee.firstSlot)
-        let end = first &+ Int(span.pointee.slotCount)
-        let restFirst = first &+ count
-        let heads = UnsafeMutablePointer<UInt16>(bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset))!
-        for slot in restFirst..<end { heads[slot] = descriptorOffset(ofSlot: restFirst) }
-        let rest = slab(header, slot: restFirst)
-        rest.pointee.slotCount = UInt8(end &- restFirst)
-        rest.pointee.firstSlot = UInt8(restFirst)
-        rest.pointee.spanStart = UInt(bitPattern: header) &+ UInt(restFirst &* slotSize)
+        let rest = Int(span.pointee.slotCount) &- count
         span.pointee.slotCount = UInt8(count)
-        return rest
+        return makeSpan(superSlab(of: span), first: first &+ count, count: rest)
     }
 
     /// The EMPTY span ending just before `span` in its SuperSlab, if there is one.
@@ -150,15 +150,9 @@ enum SuperSlab {
     /// Joins `second` to `first`, the span just before it; neither is in use. Returns `first`,
     /// to which every slot of both now points. Caller holds the pool lock.
     static func join(_ first: Slab, _ second: Slab) -> Slab {
-        let header = superSlab(of: first)
-        let heads = UnsafeMutablePointer<UInt16>(bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset))!
-        let start = Int(second.pointee.firstSlot)
-        for slot in start..<(start &+ Int(second.pointee.slotCount)) {
-            heads[slot] = descriptorOffset(ofSlot: Int(first.pointee.firstSlot))
-        }
-        first.pointee.slotCount &+= second.pointee.slotCount
         second.pointee.state = SlabMeta.unused   // no longer the head of a span
-        return first
+        return makeSpan(superSlab(of: first), first: Int(first.pointee.firstSlot),
+                        count: Int(first.pointee.slotCount) &+ Int(second.pointee.slotCount))
     }
 
     /// Returns a slab's slots to UNUSED. Caller holds the pool lock.

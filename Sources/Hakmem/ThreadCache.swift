@@ -165,7 +165,7 @@ enum ThreadCache {
         guard let block = first else { return nil }
         if slab.pointee.keptFree != 0 { unkeep(slab, heap) }
         Statistics.countHandedOut(count, ofClass: Int(slab.pointee.classIndex))
-        if slab.pointee.capacity == 1 {
+        if SizeClass.isLarge(Int(slab.pointee.classIndex)) {
             slab.pointee.live = 1
             slab.pointee.freesUntilEmpty = 1
             return block
@@ -189,7 +189,7 @@ enum ThreadCache {
         // A Large slab goes back at once: the pool keeps it resident for a while too, and there
         // a program whose Large sizes keep changing (growing arrays) reuses its pages.
         let alreadyKeeping = parked.first.map { $0.pointee.keptFree != 0 } ?? false
-        if slab.pointee.capacity > 1 && !alreadyKeeping && heap.pointee.keptFreeBytes &+ bytes <= keptFreeBudget && Options.current.purgeDelayMilliseconds > 0 {
+        if !SizeClass.isLarge(Int(slab.pointee.classIndex)) && !alreadyKeeping && heap.pointee.keptFreeBytes &+ bytes <= keptFreeBudget && Options.current.purgeDelayMilliseconds > 0 {
             heap.pointee.keptFreeBytes &+= bytes
             slab.pointee.keptFree = 1
             slab.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
