@@ -11,8 +11,8 @@
 //   4. a SuperSlab from the cache of entirely unused ones,
 //   5. a freshly mapped SuperSlab.
 // Giving memory back: an entirely free slab comes back as EMPTY (pages still resident, ready for
-// reuse) up to a byte budget; after the purge delay, or at once past the budget, its pages are
-// returned to the kernel (MADV_DONTNEED) and its slots become UNUSED. Invariant: UNUSED slots
+// reuse); after the purge delay its pages are returned to the kernel (MADV_DONTNEED) and its
+// slots become UNUSED. Past a byte budget of EMPTY slabs, the longest EMPTY span goes at once. Invariant: UNUSED slots
 // hold no resident pages. A SuperSlab whose slots are all UNUSED waits in a bounded cache, then
 // is unmapped. Abandoned slabs that other threads' frees emptied are found by `maintain`.
 //
@@ -187,31 +187,47 @@ enum SharedPool {
     }
 
     /// Every slab comes back with all its blocks on its local list: they are counted as frees here.
-    /// Returns the slab if it is past the EMPTY budget and must be purged: the caller does that
-    /// once it has let go of the lock (`purgeOutsideLock`), or at once if it is maintaining.
+    /// It becomes EMPTY, joined with the EMPTY spans beside it. Past the EMPTY budget, returns
+    /// the longest EMPTY span, taken out of its list, to be purged: the caller does that once it
+    /// has let go of the lock (`purgeOutsideLock`), or at once if it is maintaining. The longest
+    /// rather than the one just released: a burst of frees then returns its pages in fewer and
+    /// longer `madvise` calls, since the spans it empties have had time to join.
     private static func releaseLocked(_ slab: Slab) -> Slab? {
         Statistics.countLocalFrees(slab.localCount, ofClass: Int(slab.pointee.classIndex))
         slab.pointee.owner.store(0, ordering: .relaxed)
         state!.pointee.slabsInUse[Int(slab.pointee.classIndex)] &-= 1
-        let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
-        if Options.current.purgeDelayMilliseconds > 0 && state!.pointee.emptySpanBytes &+ bytes <= emptySpanBudget {
-            state!.pointee.emptySpanBytes &+= bytes
-            // Joined with the EMPTY spans beside it, so that a longer request can reuse them too.
-            var span = slab
-            if let before = SuperSlab.emptySpan(before: span) {
-                emptyList(slots: Int(before.pointee.slotCount)).remove(before)
-                span = SuperSlab.join(before, span)
-            }
-            if let after = SuperSlab.emptySpan(after: span) {
-                emptyList(slots: Int(after.pointee.slotCount)).remove(after)
-                span = SuperSlab.join(span, after)
-            }
-            span.pointee.state = SlabMeta.empty
-            span.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
-            emptyList(slots: Int(span.pointee.slotCount)).pushFront(span)
-            return nil
+        guard Options.current.purgeDelayMilliseconds > 0 else { return slab }
+        state!.pointee.emptySpanBytes &+= Int(slab.pointee.slotCount) &* SuperSlab.slotSize
+        var span = slab
+        if let before = SuperSlab.emptySpan(before: span) {
+            emptyList(slots: Int(before.pointee.slotCount)).remove(before)
+            span = SuperSlab.join(before, span)
         }
-        return slab
+        if let after = SuperSlab.emptySpan(after: span) {
+            emptyList(slots: Int(after.pointee.slotCount)).remove(after)
+            span = SuperSlab.join(span, after)
+        }
+        span.pointee.state = SlabMeta.empty
+        span.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
+        emptyList(slots: Int(span.pointee.slotCount)).pushFront(span)
+        guard state!.pointee.emptySpanBytes > emptySpanBudget else { return nil }
+        return takeLongestEmptySpan()
+    }
+
+    /// Removes the longest EMPTY span (the oldest of that length) from the pool for purging. It
+    /// is marked ACTIVE meanwhile, so that no release joins it while its pages go.
+    private static func takeLongestEmptySpan() -> Slab? {
+        var slots = SuperSlab.slotCount &- 1
+        while slots > 0 {
+            if let span = emptyList(slots: slots).ends.pointee.last {
+                emptyList(slots: slots).remove(span)
+                state!.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
+                span.pointee.state = SlabMeta.active
+                return span
+            }
+            slots &-= 1
+        }
+        return nil
     }
 
     /// Purges a released slab's pages without holding the lock, then returns its slots. A

@@ -130,6 +130,39 @@ final class SlabTests: XCTestCase {
         SharedPool.maintain(now: 0, force: true)
     }
 
+    func testPastTheBudgetTheLongestEmptySpanIsPurgedRatherThanTheSlabJustReleased() {
+        SharedPool.maintain(now: 0, force: true)
+        let single = SizeClass.index(forSize: 48)   // one slot per slab
+        var singles: [Slab] = []
+        for _ in 0..<(2 * (SharedPool.emptySpanBudget / SuperSlab.slotSize) + 8) {
+            guard let slab = SharedPool.acquireSlab(forClass: single, owner: 0x1000) else { return XCTFail("no slab") }
+            singles.append(slab)
+        }
+        guard let long = SharedPool.acquireSlab(forClass: SizeClass.index(forSize: SizeClass.largeLimit), owner: 0x1000)
+        else { return XCTFail("no slab") }
+        let longSlots = Int(long.pointee.slotCount)
+        SharedPool.releaseSlab(long)
+        // Every other single slab, so that none joins another: each stays one slot long.
+        let released = stride(from: 0, to: singles.count, by: 2).map { singles[$0] }
+        let fitting = SharedPool.emptySpanBudget / SuperSlab.slotSize - longSlots
+        for slab in released.prefix(fitting) { SharedPool.releaseSlab(slab) }
+        XCTAssertEqual(SharedPool.emptySlabBytes, SharedPool.emptySpanBudget, "EMPTY slabs purged within the budget")
+        XCTAssertEqual(long.pointee.state, SlabMeta.empty)
+
+        let purgedBefore = SharedPool.counters.bytesPurged
+        let past = released[fitting]
+        SharedPool.releaseSlab(past)
+        XCTAssertEqual(past.pointee.state, SlabMeta.empty, "the slab just released was purged")
+        XCTAssertNotEqual(long.pointee.state, SlabMeta.empty, "the longest EMPTY span was kept past the budget")
+        XCTAssertEqual(SharedPool.counters.bytesPurged - purgedBefore, UInt(longSlots * SuperSlab.slotSize))
+        XCTAssertLessThanOrEqual(SharedPool.emptySlabBytes, SharedPool.emptySpanBudget)
+
+        for slab in released.dropFirst(fitting + 1) { SharedPool.releaseSlab(slab) }
+        for index in stride(from: 1, to: singles.count, by: 2) { SharedPool.releaseSlab(singles[index]) }
+        SharedPool.maintain(now: 0, force: true)
+        XCTAssertEqual(SharedPool.emptySlabBytes, 0)
+    }
+
     func testRemoteFreeStackKeepsEveryBlockFromConcurrentProducers() {
         let c = SizeClass.index(forSize: 64)
         guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
