@@ -3,7 +3,7 @@
 // per tens of kilobytes of allocation, never on a hit.
 //
 // A slab is acquired in this order (the seeds' "three-stage" acquire, with abandoned slabs first):
-//   1. an abandoned slab of the class (its thread exited; it still holds live and free blocks),
+//   1. an abandoned slab of the class with free blocks (its thread exited; it still holds live ones),
 //   2. an EMPTY slab of the same length in slots (cheap to reformat: carving is lazy), else the
 //      shortest longer one, split: its pages are resident already, fresh slots are not (EMPTY
 //      slabs side by side are joined into one span as they come back, so that long ones form),
@@ -93,7 +93,10 @@ enum SharedPool {
         let lock = self.lock
         lock.lock()
         defer { lock.unlock() }
-        if let slab = abandonedList(c).popFront() {
+        // Abandoned slabs with free blocks are at the front (see `abandonSlab`); adopting one
+        // with none would only cost a lock round trip now and another at the adopter's exit.
+        if let slab = abandonedList(c).first, slab.hasFreeBlocks {
+            abandonedList(c).remove(slab)
             state!.pointee.counters.slabsAdopted &+= 1
             slab.pointee.owner.store(owner, ordering: .releasing)
             return slab
@@ -285,7 +288,13 @@ enum SharedPool {
         defer { lock.unlock() }
         slab.pointee.abandonedRemaining.store(Int(slab.pointee.freesUntilEmpty), ordering: .relaxed)
         slab.pointee.owner.store(SlabMeta.abandonedOwner, ordering: .releasing)
-        abandonedList(Int(slab.pointee.classIndex)).pushFront(slab)
+        // Slabs to adopt first, slabs with every block live last: other threads' frees or a
+        // sweep of the abandoned slabs give those back once they are empty.
+        if slab.hasFreeBlocks {
+            abandonedList(Int(slab.pointee.classIndex)).pushFront(slab)
+        } else {
+            abandonedList(Int(slab.pointee.classIndex)).pushBack(slab)
+        }
     }
 
     /// Called by a thread that just freed what the countdown says was an abandoned slab's last
@@ -378,6 +387,10 @@ enum SharedPool {
                 if slab.foldRemoteFrees() {
                     list.remove(slab)
                     if let toPurge = releaseLocked(slab) { purgeAndReleaseSlots(of: toPurge) }
+                } else if slab.pointee.localFree != nil {
+                    // Frees came home to a slab that had none: it is worth adopting now.
+                    list.remove(slab)
+                    list.pushFront(slab)
                 }
             }
         }

@@ -79,6 +79,11 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         UInt(bitPattern: withUnsafeMutablePointer(to: &pointee.localFree) { $0 })
     }
 
+    /// Whether a parked or abandoned slab has a block to hand out: freed, or not carved yet.
+    var hasFreeBlocks: Bool {
+        pointee.localFree != nil || pointee.carved < pointee.capacity || pointee.threadFree.load(ordering: .relaxed) != 0
+    }
+
     /// Blocks on `localFree` of a parked slab.
     var localCount: UInt32 { pointee.live &- pointee.freesUntilEmpty }
 

@@ -163,6 +163,37 @@ final class SlabTests: XCTestCase {
         XCTAssertEqual(SharedPool.emptySlabBytes, 0)
     }
 
+    func testOnlyAbandonedSlabsWithAFreeBlockAreAdopted() {
+        SharedPool.maintain(now: 0, force: true)
+        let c = SizeClass.index(forSize: 100 * 1024)   // one block per slab
+        guard var full = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        guard let block = full.collectFreeBlocks().head else { return XCTFail("no block carved") }
+        full.pointee.live = 1
+        full.pointee.freesUntilEmpty = 1
+        SharedPool.abandonSlab(full)
+        let adoptedBefore = SharedPool.counters.slabsAdopted
+        guard let other = SharedPool.acquireSlab(forClass: c, owner: 0x2000) else { return XCTFail("no slab") }
+        XCTAssertFalse(other == full, "an abandoned slab with every block live was adopted")
+        XCTAssertEqual(SharedPool.counters.slabsAdopted, adoptedBefore)
+
+        SharedPool.abandonSlab(other)   // nothing carved yet: its one block is free
+        guard let adopted = SharedPool.acquireSlab(forClass: c, owner: 0x3000) else { return XCTFail("no slab") }
+        XCTAssertTrue(adopted == other, "the abandoned slab with a free block was not adopted")
+        XCTAssertEqual(SharedPool.counters.slabsAdopted, adoptedBefore + 1)
+        XCTAssertEqual(adopted.pointee.owner.load(ordering: .relaxed), 0x3000)
+        SharedPool.releaseSlab(adopted)
+        SharedPool.maintain(now: 0, force: true)
+
+        // Another thread frees the full slab's block: the sweep gives the slab back (and its
+        // SuperSlab may go with it, so the slab is not looked at afterwards).
+        let fullBytes = UInt(Int(full.pointee.slotCount) * SuperSlab.slotSize)
+        block.storeBytes(of: 0, as: UInt.self)
+        full.pointee.threadFree.store(UInt(bitPattern: block), ordering: .releasing)
+        let purgedBefore = SharedPool.counters.bytesPurged
+        SharedPool.maintain(now: 0, force: true)
+        XCTAssertEqual(SharedPool.counters.bytesPurged - purgedBefore, fullBytes, "the emptied abandoned slab was kept")
+    }
+
     func testRemoteFreeStackKeepsEveryBlockFromConcurrentProducers() {
         let c = SizeClass.index(forSize: 64)
         guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
