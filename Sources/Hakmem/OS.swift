@@ -51,9 +51,15 @@ enum OS {
     private static let mremapFixed: Int32 = 2
 
     /// Maps `length` bytes (a multiple of `alignment`, itself a power of two ≥ a page) aligned to
-    /// `alignment`. Over-maps and trims the excess, so the result is exclusively ours.
+    /// `alignment`. When the kernel's first choice is not aligned, over-maps and trims the
+    /// excess; either way the result is exclusively ours.
     static func mapAligned(_ length: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         guard length > 0, length <= Int.max - alignment else { return nil }
+        // The kernel places a mapping just below the previous one, so after an aligned mapping
+        // of a multiple of the alignment the next one is often aligned already: one system call.
+        guard let exact = mapAnonymous(length) else { return nil }
+        if UInt(bitPattern: exact) & UInt(alignment &- 1) == 0 { return exact }
+        _ = c_munmap(exact, length)
         guard let raw = mapAnonymous(length + alignment) else { return nil }
         let start = UInt(bitPattern: raw)
         let aligned = (start + UInt(alignment) - 1) & ~(UInt(alignment) - 1)
