@@ -64,9 +64,9 @@ enum SuperSlab {
         header(containing: UInt(bitPattern: slab))
     }
 
-    /// Maps a fresh SuperSlab and registers it in the chunk map. Caller holds the pool lock.
+    /// Makes a fresh SuperSlab and registers it in the chunk map. Caller holds the pool lock.
     static func map() -> UnsafeMutablePointer<SuperSlabHeader>? {
-        guard let base = OS.mapAligned(size, alignment: size) else { return nil }
+        guard let base = takeFreshAddressSpace() else { return nil }
         let header = base.assumingMemoryBound(to: SuperSlabHeader.self)
         header.pointee.magic = magic
         header.pointee.usedSlots = 1
@@ -77,6 +77,31 @@ enum SuperSlab {
         }
         ChunkMap.mark(UInt(bitPattern: base), length: size, as: ChunkMap.superSlab)
         return header
+    }
+
+    /// Address space mapped for SuperSlabs and not handed out yet: `reserved.start ..< reserved.end`.
+    nonisolated(unsafe) private static var reserved: (start: UInt, end: UInt, regions: Int) = (0, 0, 0)
+    /// The most SuperSlabs mapped with one `mmap`.
+    static let largestReservation = 16
+
+    /// 2 MiB of fresh, aligned address space. SuperSlabs are mapped several at a time, 1, 2, 4,
+    /// up to 16 as the process keeps asking: each `mmap` waits for the process's page faults in
+    /// flight and makes new ones wait, so a burst of threads faulting in fresh slabs stalls on
+    /// every one. Caller holds the pool lock.
+    private static func takeFreshAddressSpace() -> UnsafeMutableRawPointer? {
+        if reserved.start == reserved.end {
+            var count = 1 << min(reserved.regions, largestReservation.trailingZeroBitCount)
+            var region = OS.mapAligned(count &* size, alignment: size)
+            if region == nil && count > 1 {
+                count = 1
+                region = OS.mapAligned(size, alignment: size)
+            }
+            guard let region else { return nil }
+            reserved = (UInt(bitPattern: region), UInt(bitPattern: region) &+ UInt(count &* size), reserved.regions &+ 1)
+        }
+        let base = reserved.start
+        reserved.start &+= UInt(size)
+        return UnsafeMutableRawPointer(bitPattern: base)
     }
 
     static func unmap(_ header: UnsafeMutablePointer<SuperSlabHeader>) {

@@ -194,6 +194,30 @@ final class SlabTests: XCTestCase {
         XCTAssertEqual(SharedPool.counters.bytesPurged - purgedBefore, fullBytes, "the emptied abandoned slab was kept")
     }
 
+    func testFreshSuperSlabsAreCutFromLargerMappings() {
+        let lock = SharedPool.lock
+        lock.lock()
+        var headers: [UnsafeMutablePointer<SuperSlabHeader>] = []
+        for _ in 0..<(2 * SuperSlab.largestReservation) {
+            guard let header = SuperSlab.map() else { lock.unlock(); return XCTFail("no SuperSlab") }
+            headers.append(header)
+        }
+        lock.unlock()
+        let bases = headers.map { UInt(bitPattern: $0) }
+        XCTAssertEqual(Set(bases).count, bases.count, "a SuperSlab handed out twice")
+        for base in bases {
+            XCTAssertEqual(base % UInt(SuperSlab.size), 0, "SuperSlab not aligned")
+            XCTAssertEqual(ChunkMap.kind(of: base + 12345), ChunkMap.superSlab)
+        }
+        // Once the reservations have grown, one mapping serves the next several SuperSlabs.
+        let adjacent = zip(bases, bases.dropFirst()).filter { $0.1 == $0.0 + UInt(SuperSlab.size) }.count
+        XCTAssertGreaterThanOrEqual(adjacent, SuperSlab.largestReservation - 1, "SuperSlabs mapped one at a time")
+        lock.lock()
+        for header in headers { SuperSlab.unmap(header) }
+        lock.unlock()
+        XCTAssertEqual(ChunkMap.kind(of: bases[0]), ChunkMap.nothing)
+    }
+
     func testRemoteFreeStackKeepsEveryBlockFromConcurrentProducers() {
         let c = SizeClass.index(forSize: 64)
         guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
