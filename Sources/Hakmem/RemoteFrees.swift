@@ -93,7 +93,7 @@ enum RemoteFrees {
     private static func push(_ head: UInt, _ tail: UInt, count: UInt32, into slab: Slab) {
         let lastOfAbandoned = slab.pointee.owner.load(ordering: .acquiring) == SlabMeta.abandonedOwner
             && slab.pointee.abandonedRemaining.wrappingSubtract(Int(count), ordering: .relaxed).oldValue == Int(count)
-        slab.pushRemoteFrees(head, tail)
+        slab.pushRemoteFrees(head, tail, count: count)
         if lastOfAbandoned { SharedPool.reclaimIfEmpty(slab) }
     }
 }

@@ -67,6 +67,10 @@ extension SlabMeta {
     /// `freesUntilEmpty` of a current slab: far above any block count, and reached only after
     /// 2³¹ frees without a refill, which the slow path then just resets.
     static let currentCountdown: UInt32 = 1 << 31
+    /// A remote-free chain's summary word: length in the top 16 bits, last block below
+    /// (SuperSlabs lie below 2^47, where the chunk map covers them).
+    static let chainLengthShift: UInt = 48
+    static let chainLastMask: UInt = (1 << 48) - 1
 }
 
 extension UnsafeMutablePointer where Pointee == SlabMeta {
@@ -148,24 +152,47 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
 
     /// Takes every block other threads freed into this slab. Only the owner calls it, so the
     /// exchange is the only consumer of the stack: the push side needs no ABA protection.
+    /// Blocks arrive in chains (`pushRemoteFrees`), and the first block of each carries the
+    /// chain's last block and length: the owner reads two blocks per chain, not every block.
+    /// The freeing thread wrote them last, often on the other core, and a walk through every
+    /// block was one cache miss after another: producer-consumer (20 M blocks, 16 threads) took
+    /// 0.69 s with it and 0.59 s without. Checked mode keeps its freed-block mark in that word
+    /// (CheckedMode.markFreed), so there the owner still walks every block.
     func takeRemoteFrees() -> (head: UnsafeMutableRawPointer?, tail: UnsafeMutableRawPointer?, count: UInt32) {
         // A plain load first: most refills find no remote frees, and the exchange is a locked op.
         guard pointee.threadFree.load(ordering: .relaxed) != 0 else { return (nil, nil, 0) }
         let top = pointee.threadFree.exchange(0, ordering: .acquiring)
         guard top != 0 else { return (nil, nil, 0) }
-        let head = UnsafeMutableRawPointer(bitPattern: top)!
-        var tail = head
-        var count: UInt32 = 1
-        while let next = tail.load(as: UnsafeMutableRawPointer?.self) {
-            tail = next
-            count &+= 1
+        let checked = Options.current.checked
+        var block = top
+        var count: UInt32 = 0
+        while true {
+            let last: UInt
+            if checked {
+                last = block
+                count &+= 1
+            } else {
+                let summary = UnsafeMutablePointer<UInt>(bitPattern: block &+ 8).unsafelyUnwrapped.pointee
+                last = summary & SlabMeta.chainLastMask
+                count &+= UInt32(truncatingIfNeeded: summary &>> SlabMeta.chainLengthShift)
+            }
+            let next = UnsafeMutablePointer<UInt>(bitPattern: last).unsafelyUnwrapped.pointee
+            guard next != 0 else {
+                return (UnsafeMutableRawPointer(bitPattern: top), UnsafeMutableRawPointer(bitPattern: last), count)
+            }
+            block = next
         }
-        return (head, tail, count)
     }
 
-    /// Pushes the chain `head`…`tail` of blocks freed by a thread that does not own the slab
-    /// (linked through their first words). Lock-free; never waits.
-    func pushRemoteFrees(_ head: UInt, _ tail: UInt) {
+    /// Pushes the chain `head`…`tail` of `count` blocks freed by a thread that does not own the
+    /// slab (linked through their first words; `count` at most `RemoteFrees.chainLimit`). Lock-free;
+    /// never waits. The head's second word records the tail and the count for `takeRemoteFrees`
+    /// (except in checked mode).
+    func pushRemoteFrees(_ head: UInt, _ tail: UInt, count: UInt32) {
+        if !Options.current.checked {
+            UnsafeMutablePointer<UInt>(bitPattern: head &+ 8).unsafelyUnwrapped.pointee =
+                UInt(count) &<< SlabMeta.chainLengthShift | tail
+        }
         let link = UnsafeMutablePointer<UInt>(bitPattern: tail)!
         var top = pointee.threadFree.load(ordering: .relaxed)
         while true {

@@ -187,8 +187,7 @@ final class SlabTests: XCTestCase {
         // Another thread frees the full slab's block: the sweep gives the slab back (and its
         // SuperSlab may go with it, so the slab is not looked at afterwards).
         let fullBytes = UInt(Int(full.pointee.slotCount) * SuperSlab.slotSize)
-        block.storeBytes(of: 0, as: UInt.self)
-        full.pointee.threadFree.store(UInt(bitPattern: block), ordering: .releasing)
+        full.pushRemoteFrees(UInt(bitPattern: block), UInt(bitPattern: block), count: 1)
         let purgedBefore = SharedPool.counters.bytesPurged
         SharedPool.maintain(now: 0, force: true)
         XCTAssertEqual(SharedPool.counters.bytesPurged - purgedBefore, fullBytes, "the emptied abandoned slab was kept")
@@ -237,7 +236,7 @@ final class SlabTests: XCTestCase {
             }
             for i in 0..<perProducer {
                 let block = UnsafeMutableRawPointer(bitPattern: start + UInt((worker * perProducer + i) * 64))!
-                slab.pushRemoteFrees(UInt(bitPattern: block), UInt(bitPattern: block))
+                slab.pushRemoteFrees(UInt(bitPattern: block), UInt(bitPattern: block), count: 1)
             }
         }
         var seen = Set<UInt>()
@@ -269,12 +268,18 @@ final class SlabTests: XCTestCase {
         RemoteFrees.flushAll(heap)
         let rest = slab.takeRemoteFrees()
         XCTAssertEqual(Int(rest.count), 5, "the pending chain was not pushed by flushAll")
-        for list in [taken.head, rest.head] {
-            var block = list
+        for list in [taken, rest] {
+            var block = list.head
+            var length: UInt32 = 0
+            var last: UnsafeMutableRawPointer?
             while let b = block {
                 XCTAssertTrue(seen.insert(UInt(bitPattern: b)).inserted, "block delivered twice")
+                length += 1
+                last = b
                 block = b.load(as: UnsafeMutableRawPointer?.self)
             }
+            XCTAssertEqual(length, list.count, "the chains' summaries miscount their blocks")
+            XCTAssertEqual(last, list.tail, "the chains' summaries name another tail")
         }
         XCTAssertEqual(seen.count, count, "remote frees lost")
         heap.pointee.eventsBeforeMaintenance = 0
