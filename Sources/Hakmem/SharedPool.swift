@@ -12,9 +12,10 @@
 //   5. a freshly mapped SuperSlab.
 // Giving memory back: an entirely free slab comes back as EMPTY (pages still resident, ready for
 // reuse); after the purge delay its pages are returned to the kernel (MADV_DONTNEED) and its
-// slots become UNUSED. Past a byte budget of EMPTY slabs, the longest EMPTY span goes at once. Invariant: UNUSED slots
-// hold no resident pages. A SuperSlab whose slots are all UNUSED waits in a bounded cache, then
-// is unmapped. Abandoned slabs that other threads' frees emptied are found by `maintain`.
+// slots become UNUSED. Past a byte budget of EMPTY slabs, the longest EMPTY span goes at once.
+// Invariant: UNUSED slots hold no resident pages. A SuperSlab whose slots are all UNUSED waits
+// in a bounded cache, then is unmapped. Abandoned slabs that other threads' frees emptied are
+// found by `maintain`.
 //
 // Why a lock rather than lock-free stacks: the pool is visited rarely and briefly, and HAKMEM's
 // own lock-free free list (seed 003) came out slower than a mutex; what costs is sharing, which
@@ -362,18 +363,10 @@ enum SharedPool {
     }
 
     private static func purgeEmptySpansLocked(bytes: Int) {
-        let state = self.state!
         var purged = 0
-        var slots = SuperSlab.slotCount &- 1
-        while purged < bytes && slots > 0 && state.pointee.emptySpanBytes > 0 {
-            if let span = emptyList(slots: slots).ends.pointee.last {
-                emptyList(slots: slots).remove(span)
-                state.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
-                purged &+= slots &* SuperSlab.slotSize
-                purgeAndReleaseSlots(of: span)
-            } else {
-                slots &-= 1
-            }
+        while purged < bytes, let span = takeLongestEmptySpan() {
+            purged &+= Int(span.pointee.slotCount) &* SuperSlab.slotSize
+            purgeAndReleaseSlots(of: span)
         }
     }
 
