@@ -3,7 +3,8 @@
 // For each benchmark and metric: every allocator's median relative to glibc's, the best
 // peer (mimalloc, jemalloc, tcmalloc: fastest for throughput, smallest for memory), and
 // hakmem relative to that best peer. Across benchmarks, ratios are summarised by their
-// geometric mean.
+// geometric mean, taken over the benchmarks every measured allocator completed: a mean over
+// rows that another allocator lacks (one that failed there) would not compare like with like.
 
 public enum Metric: Sendable, CaseIterable {
     case throughput
@@ -49,14 +50,31 @@ public struct Comparison: Sendable {
         ratio(of: value(metric, benchmark, AllocatorCatalog.hakmemName), to: bestPeer(metric, benchmark)?.value)
     }
 
-    /// The geometric mean over benchmarks of `allocator`'s ratio to glibc, counting only
-    /// benchmarks where both have a figure.
-    public func geometricMeanRatioToBaseline(_ metric: Metric, _ allocator: String) -> Double? {
-        results.benchmarks.compactMap { ratioToBaseline(metric, $0, allocator) }.geometricMean
+    /// The benchmarks on which every measured allocator has a figure for `metric`: the rows the
+    /// geometric means cover.
+    public func benchmarksEveryAllocatorCompleted(_ metric: Metric) -> [BenchmarkResult] {
+        results.benchmarks.filter { benchmark in
+            results.measuredAllocators.allSatisfy { value(metric, benchmark, $0) != nil }
+        }
     }
 
-    /// The geometric mean over benchmarks of hakmem's ratio to the best peer.
+    /// The geometric mean of `allocator`'s ratio to glibc over the benchmarks every measured
+    /// allocator completed.
+    public func geometricMeanRatioToBaseline(_ metric: Metric, _ allocator: String) -> Double? {
+        benchmarksEveryAllocatorCompleted(metric).compactMap { ratioToBaseline(metric, $0, allocator) }.geometricMean
+    }
+
+    /// The geometric mean of hakmem's ratio to the best peer over the benchmarks every measured
+    /// allocator completed.
     public func geometricMeanHakmemToBestPeer(_ metric: Metric) -> Double? {
-        results.benchmarks.compactMap { hakmemToBestPeer(metric, $0) }.geometricMean
+        benchmarksEveryAllocatorCompleted(metric).compactMap { hakmemToBestPeer(metric, $0) }.geometricMean
+    }
+
+    /// Which rows the geometric means of `metric` cover, when not all of them: "the 18 of 19
+    /// benchmarks every allocator completed"; nil when they cover every row.
+    public func geometricMeanCoverage(_ metric: Metric) -> String? {
+        let covered = benchmarksEveryAllocatorCompleted(metric).count
+        let all = results.benchmarks.count
+        return covered == all ? nil : "the \(covered) of \(all) benchmarks every allocator completed"
     }
 }

@@ -72,6 +72,9 @@ public struct MarkdownReport {
             }
             return row
         }
+        if let coverage = comparison.geometricMeanCoverage(metric) {
+            explanation += " Geometric means over \(coverage), so that each covers the same rows."
+        }
         var summary = ["**Geometric mean of ratios to glibc**"] + (metric == .throughput ? [""] : [])
         summary += allocators.map { comparison.geometricMeanRatioToBaseline(metric, $0).map(Format.ratio) ?? "—" }
         if hasPeers { summary.append("") }

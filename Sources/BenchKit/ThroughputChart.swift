@@ -56,7 +56,10 @@ public struct ThroughputChart {
                  benchmark.result(for: allocator)?.failure != nil)
             })
         }
-        groups.append(Group(label: "geometric mean", ratios: allocators.map {
+        let coverage = comparison.benchmarksEveryAllocatorCompleted(.throughput).count
+        let label = coverage == results.benchmarks.count
+            ? "geometric mean" : "geometric mean (\(coverage) of \(results.benchmarks.count))"
+        groups.append(Group(label: label, ratios: allocators.map {
             ($0, comparison.geometricMeanRatioToBaseline(.throughput, $0), false)
         }, isSummary: true))
         return groups

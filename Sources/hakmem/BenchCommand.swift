@@ -112,5 +112,8 @@ struct BenchCommand: ParsableCommand {
             let name = allocator.padding(toLength: 9, withPad: " ", startingAt: 0)
             print("  \(name) throughput \(speed) glibc's, peak memory \(memory) (geometric means)")
         }
+        if let coverage = comparison.geometricMeanCoverage(.throughput) {
+            print("  (geometric means over \(coverage))")
+        }
     }
 }
