@@ -70,11 +70,15 @@ public struct Comparison: Sendable {
         benchmarksEveryAllocatorCompleted(metric).compactMap { hakmemToBestPeer(metric, $0) }.geometricMean
     }
 
-    /// Which rows the geometric means of `metric` cover, when not all of them: "the 18 of 19
-    /// benchmarks every allocator completed"; nil when they cover every row.
-    public func geometricMeanCoverage(_ metric: Metric) -> String? {
+    /// How many rows the geometric means of `metric` cover, when not all of them; nil when they
+    /// cover every row.
+    public func geometricMeanRows(_ metric: Metric) -> (covered: Int, all: Int)? {
         let covered = benchmarksEveryAllocatorCompleted(metric).count
-        let all = results.benchmarks.count
-        return covered == all ? nil : "the \(covered) of \(all) benchmarks every allocator completed"
+        return covered == results.benchmarks.count ? nil : (covered, results.benchmarks.count)
+    }
+
+    /// `geometricMeanRows` in words: "the 18 of 19 benchmarks every allocator completed".
+    public func geometricMeanCoverage(_ metric: Metric) -> String? {
+        geometricMeanRows(metric).map { "the \($0.covered) of \($0.all) benchmarks every allocator completed" }
     }
 }

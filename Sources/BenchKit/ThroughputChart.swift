@@ -56,9 +56,8 @@ public struct ThroughputChart {
                  benchmark.result(for: allocator)?.failure != nil)
             })
         }
-        let coverage = comparison.benchmarksEveryAllocatorCompleted(.throughput).count
-        let label = coverage == results.benchmarks.count
-            ? "geometric mean" : "geometric mean (\(coverage) of \(results.benchmarks.count))"
+        let label = comparison.geometricMeanRows(.throughput).map { "geometric mean (\($0.covered) of \($0.all))" }
+            ?? "geometric mean"
         groups.append(Group(label: label, ratios: allocators.map {
             ($0, comparison.geometricMeanRatioToBaseline(.throughput, $0), false)
         }, isSummary: true))
