@@ -2,9 +2,12 @@
 //
 // For each benchmark and metric: every allocator's median relative to glibc's, the best
 // peer (mimalloc, jemalloc, tcmalloc: fastest for throughput, smallest for memory), and
-// hakmem relative to that best peer. Across benchmarks, ratios are summarised by their
-// geometric mean, taken over the benchmarks every measured allocator completed: a mean over
-// rows that another allocator lacks (one that failed there) would not compare like with like.
+// hakmem relative to that best peer, with that ratio's lowest and highest round by round.
+// Across benchmarks, ratios are summarised by their geometric mean, taken over the
+// benchmarks every measured allocator completed: a mean over rows that another allocator
+// lacks (one that failed there) would not compare like with like.
+
+import Foundation
 
 public enum Metric: Sendable, CaseIterable {
     case throughput
@@ -16,6 +19,13 @@ public enum Metric: Sendable, CaseIterable {
         switch self {
         case .throughput: medians.throughput
         case .peakResident: medians.peakResidentKiB
+        }
+    }
+
+    func value(of measurement: Measurement) -> Double {
+        switch self {
+        case .throughput: measurement.throughput
+        case .peakResident: Double(measurement.peakResidentKiB)
         }
     }
 }
@@ -48,6 +58,32 @@ public struct Comparison: Sendable {
     /// hakmem's figure divided by the best peer's.
     public func hakmemToBestPeer(_ metric: Metric, _ benchmark: BenchmarkResult) -> Double? {
         ratio(of: value(metric, benchmark, AllocatorCatalog.hakmemName), to: bestPeer(metric, benchmark)?.value)
+    }
+
+    /// hakmem's figure divided by the best peer's in each round that measured both, lowest and
+    /// highest; nil with fewer than two such rounds. Both run in every round, minutes apart at
+    /// most, so a slow spell of the machine moves the two alike: the spread of these ratios says
+    /// how far the run can tell them apart (see `roundRangeConfidence`).
+    public func hakmemToBestPeerRoundRange(_ metric: Metric, _ benchmark: BenchmarkResult) -> ClosedRange<Double>? {
+        guard let peer = bestPeer(metric, benchmark)?.name,
+              let hakmem = benchmark.result(for: AllocatorCatalog.hakmemName),
+              let peerResult = benchmark.result(for: peer) else { return nil }
+        var peerByRound: [Int: Double] = [:]
+        for record in peerResult.rounds {
+            if let measurement = record.measurement { peerByRound[record.round] = metric.value(of: measurement) }
+        }
+        let ratios = hakmem.rounds.compactMap { record in
+            record.measurement.flatMap { ratio(of: metric.value(of: $0), to: peerByRound[record.round]) }
+        }
+        guard ratios.count >= 2, let lowest = ratios.min(), let highest = ratios.max() else { return nil }
+        return lowest...highest
+    }
+
+    /// The chance that the lowest and highest of `rounds` round-by-round ratios enclose their
+    /// median (the sign test's interval): each ratio falls on either side of the median with
+    /// probability ½, so only "all below" and "all above" miss it, 2 × ½ⁿ: 93.75 % for 5 rounds.
+    public static func roundRangeConfidence(rounds: Int) -> Double {
+        rounds < 2 ? 0 : 1 - 2 * pow(0.5, Double(rounds))
     }
 
     /// The benchmarks on which every measured allocator has a figure for `metric`: the rows the

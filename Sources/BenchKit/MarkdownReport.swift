@@ -1,9 +1,9 @@
 // MarkdownReport: results.md, the tables a person reads after a bench run.
 //
 // One table per metric (throughput, peak resident memory): each allocator's median with
-// its ratio to glibc, the best peer, and hakmem relative to that peer, closed by the
-// geometric mean of the ratios. Then burst-idle's resident memory over time, the failures
-// and skips, and the versions measured.
+// its ratio to glibc, the best peer, and hakmem relative to that peer (with its range over
+// the rounds), closed by the geometric mean of the ratios. Then burst-idle's resident memory
+// over time, the failures and skips, and the versions measured.
 
 import Foundation
 
@@ -55,7 +55,16 @@ public struct MarkdownReport {
         let best = metric == .throughput ? "fastest" : "smallest"
         var explanation = "Median of the rounds, with the ratio to glibc in parentheses."
         if hasPeers { explanation += " Best peer: the \(best) of mimalloc, jemalloc and tcmalloc." }
-        if hasPeers && hasHakmem { explanation += " Last column: hakmem ÷ best peer." }
+        if hasPeers && hasHakmem {
+            let confidence = Int((Comparison.roundRangeConfidence(rounds: results.rounds) * 100).rounded(.down))
+            explanation += " Last column: hakmem ÷ best peer, then in parentheses the lowest and highest of that ratio"
+            explanation += " round by round (both run in every round)"
+            if results.rounds >= 2 {
+                explanation += ": they enclose the median round ratio with \(confidence) % confidence, so a row whose"
+                explanation += " range reaches past a threshold is not told apart from it by this run"
+            }
+            explanation += "."
+        }
         if metric == .peakResident {
             explanation += " Peak resident set (ru_maxrss) of the measured process; for redis, the server's."
         }
@@ -68,7 +77,11 @@ public struct MarkdownReport {
             row += allocators.map { cell(metric, benchmark, $0) }
             if hasPeers { row.append(comparison.bestPeer(metric, benchmark)?.name ?? "—") }
             if hasPeers && hasHakmem {
-                row.append(comparison.hakmemToBestPeer(metric, benchmark).map(Format.ratio) ?? "—")
+                var figure = comparison.hakmemToBestPeer(metric, benchmark).map(Format.ratio) ?? "—"
+                if let range = comparison.hakmemToBestPeerRoundRange(metric, benchmark) {
+                    figure += " (\(Format.significant(range.lowerBound))–\(Format.significant(range.upperBound)))"
+                }
+                row.append(figure)
             }
             return row
         }

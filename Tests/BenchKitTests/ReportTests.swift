@@ -96,8 +96,8 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("## Throughput (higher is better)"))
         XCTAssertTrue(markdown.contains("## Peak resident memory (lower is better)"))
         XCTAssertTrue(markdown.contains("| Benchmark | Unit | glibc | hakmem | mimalloc | jemalloc | Best peer | hakmem ÷ best peer |"))
-        XCTAssertTrue(markdown.contains("| random-mixed | ops/s | 100 | 150 (1.50×) | 200 (2.00×) | 50.0 (0.500×) | mimalloc | 0.750× |"))
-        XCTAssertTrue(markdown.contains("| aligned | ops/s | 1.00 k | 4.00 k (4.00×) | failed | 2.00 k (2.00×) | jemalloc | 2.00× |"))
+        XCTAssertTrue(markdown.contains("| random-mixed | ops/s | 100 | 150 (1.50×) | 200 (2.00×) | 50.0 (0.500×) | mimalloc | 0.750× (0.750–0.750) |"))
+        XCTAssertTrue(markdown.contains("| aligned | ops/s | 1.00 k | 4.00 k (4.00×) | failed | 2.00 k (2.00×) | jemalloc | 2.00× (2.00–2.00) |"))
         XCTAssertTrue(markdown.contains("| random-mixed | 1.95 MiB | 1000 KiB (0.500×) |"))
         XCTAssertTrue(markdown.contains("**Geometric mean of ratios to glibc**"))
         XCTAssertTrue(markdown.contains("Geometric means over the 2 of 3 benchmarks every allocator completed"))
@@ -106,6 +106,44 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("- aligned under mimalloc failed: `exit status 4: misaligned`"))
         XCTAssertTrue(markdown.contains("- Skipped tcmalloc: install libtcmalloc-minimal4"))
         XCTAssertTrue(markdown.contains("![Throughput relative to glibc](chart.svg)"))
+    }
+
+    /// The range beside hakmem ÷ best peer pairs each hakmem round with the peer's round of the same
+    /// number, wherever it sits in the list, and needs two such pairs.
+    func testRoundRangePairsRoundsByNumber() throws {
+        func rounds(_ allocator: String, _ figures: [(round: Int, throughput: Double)]) -> AllocatorResult {
+            AllocatorResult(allocator: allocator, rounds: figures.map { figure in
+                RoundRecord(round: figure.round, position: 1, measurement: Measurement(
+                    throughput: figure.throughput, peakResidentKiB: 1000, seconds: 1, extras: [:]))
+            })
+        }
+        var results = Self.sampleResults()
+        results.benchmarks[0].results = [
+            rounds("glibc", [(1, 50), (2, 50), (3, 50)]),
+            rounds("hakmem", [(1, 90), (2, 120), (3, 100)]),
+            rounds("mimalloc", [(3, 125), (1, 100), (2, 100)]),
+            rounds("jemalloc", [(1, 10), (2, 10), (3, 10)]),
+        ]
+        let comparison = Comparison(results)
+        let mixed = results.benchmarks[0]
+        XCTAssertEqual(comparison.hakmemToBestPeer(.throughput, mixed), 1.0)
+        let range = try XCTUnwrap(comparison.hakmemToBestPeerRoundRange(.throughput, mixed))
+        XCTAssertEqual(range.lowerBound, 0.8, accuracy: 1e-12)
+        XCTAssertEqual(range.upperBound, 1.2, accuracy: 1e-12)
+        let markdown = MarkdownReport(results).render()
+        XCTAssertTrue(markdown.contains("| random-mixed | ops/s | 50.0 | 100 (2.00×) | 100 (2.00×) | 10.0 (0.200×) | mimalloc | 1.00× (0.800–1.20) |"), markdown)
+        XCTAssertTrue(markdown.contains("they enclose the median round ratio with 75 % confidence"))
+
+        // A peer measured in one round only: no pair to spread, no range.
+        results.benchmarks[0].results[2] = rounds("mimalloc", [(2, 100)])
+        XCTAssertNil(Comparison(results).hakmemToBestPeerRoundRange(.throughput, results.benchmarks[0]))
+        XCTAssertTrue(MarkdownReport(results).render().contains("| mimalloc | 1.00× |"))
+    }
+
+    func testRoundRangeConfidenceIsTheSignTestInterval() {
+        XCTAssertEqual(Comparison.roundRangeConfidence(rounds: 1), 0)
+        XCTAssertEqual(Comparison.roundRangeConfidence(rounds: 3), 0.75)
+        XCTAssertEqual(Comparison.roundRangeConfidence(rounds: 5), 0.9375)
     }
 
     func testChartIsWellFormedSVGWithABarPerAllocatorAndLegend() throws {
