@@ -85,13 +85,20 @@ func releaseCachedMemory() -> Bool {
     Maintenance.run(force: true)
 }
 
-/// A block of `size` bytes aligned to `alignment` (a power of two).
+/// A block of `size` bytes aligned to `alignment` (a power of two). A class whose blocks are all
+/// aligned serves it through the class's ordinary allocation path.
 func allocateAligned(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     if alignment <= 16 { return hakmem_malloc(size) }
-    if let c = SizeClass.index(forSize: size, alignment: alignment) {
-        // The class's blocks are all aligned: its ordinary allocation path serves.
-        return allocate(fromClass: c)
-    }
+    let c = SizeClass.tabledIndex(forSize: size, alignment: alignment)
+    if _fastPath(c != 0) { return allocate(fromClass: c) }
+    return allocateAlignedUntabled(size, alignment: alignment)
+}
+
+/// What the aligned-class table does not answer: requests before start-up, and those no class
+/// serves (huge blocks). Out of line, so that the table's hits need no stack frame.
+@inline(never)
+func allocateAlignedUntabled(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    if let c = SizeClass.index(forSize: size, alignment: alignment) { return allocate(fromClass: c) }
     return allocateHuge(size, alignment: alignment)
 }
 

@@ -90,17 +90,28 @@ enum SizeClass {
     static let reciprocalShift: UInt64 = 41
 
     /// The smallest class ≥ `size` whose blocks are `alignment`-aligned (a power of two above 16),
-    /// or nil if none is: one lookup in the start-up table.
+    /// as the start-up table gives it: 0 when the table cannot say (no such class, a size or an
+    /// alignment outside the table, or the table not filled yet), which sends the caller to
+    /// `index(forSize:alignment:)`. Class 0 is never an answer, so one value marks every case.
+    /// The table has a row for every alignment a request can carry (rows above 64 KiB are all 0),
+    /// so only the size needs a range check. (Finding the first class that fits from malloc's
+    /// small and Mid tables instead of computing it took 12 % fewer instructions but mispredicted
+    /// 43 % more branches on the aligned workload, whose sizes straddle 1 KiB at random.)
     @inline(__always)
-    static func index(forSize size: Int, alignment: Int) -> Int? {
-        guard UInt(bitPattern: size) <= UInt(largeLimit), alignment <= SuperSlab.slotSize else { return nil }
-        let first = index(forSize: size < alignment ? alignment : size)
-        let c = alignedClassTable[alignment.trailingZeroBitCount &* count &+ first]
-        if _fastPath(c != 0) { return c == noAlignedClass ? nil : Int(c) }
-        return searchAlignedClass(from: first, alignment: alignment)   // before start-up
+    static func tabledIndex(forSize size: Int, alignment: Int) -> Int {
+        // Unsigned, so that a negative size counts as the huge request it is.
+        let wanted = UInt(bitPattern: size) < UInt(bitPattern: alignment) ? UInt(bitPattern: alignment) : UInt(bitPattern: size)
+        guard wanted <= UInt(largeLimit) else { return 0 }
+        let first = index(forSize: Int(wanted))
+        return Int(alignedClassTable[alignment.trailingZeroBitCount &* count &+ first])
     }
 
-    static let noAlignedClass: UInt8 = 255
+    /// `tabledIndex(forSize:alignment:)` worked out without the table, for when it says 0; nil
+    /// if no class will do.
+    static func index(forSize size: Int, alignment: Int) -> Int? {
+        guard UInt(bitPattern: size) <= UInt(largeLimit), alignment <= SuperSlab.slotSize else { return nil }
+        return searchAlignedClass(from: index(forSize: size < alignment ? alignment : size), alignment: alignment)
+    }
 
     @inline(__always)
     static var alignedClassTable: UnsafeMutablePointer<UInt8> {
@@ -119,8 +130,7 @@ enum SizeClass {
     static func fillAlignedClassTable() {
         for shift in 5...16 {
             for c in 0..<count {
-                alignedClassTable[shift &* count &+ c] = searchAlignedClass(from: c, alignment: 1 &<< shift)
-                    .map { UInt8($0) } ?? noAlignedClass
+                alignedClassTable[shift &* count &+ c] = UInt8(searchAlignedClass(from: c, alignment: 1 &<< shift) ?? 0)
             }
         }
     }

@@ -80,10 +80,31 @@ final class SizeClassTests: XCTestCase {
             for first in 0..<SizeClass.count {
                 let table = SizeClass.alignedClassTable[alignment.trailingZeroBitCount * SizeClass.count + first]
                 let searched = SizeClass.searchAlignedClass(from: first, alignment: alignment)
-                XCTAssertEqual(table == SizeClass.noAlignedClass ? nil : Int(table), searched,
+                XCTAssertEqual(table == 0 ? nil : Int(table), searched,
                                "class \(first), alignment \(alignment): table and search disagree")
             }
             alignment <<= 1
+        }
+    }
+
+    /// allocateAligned's hit path asks the table alone; what it answers must be what the search
+    /// answers, and where it cannot (0), the slow path must be the one to decide.
+    func testTabledAlignedIndexAgreesWithTheSearchOrDefers() {
+        Lifecycle.ensureInitialized()
+        var sizes = [0, 1, 15, 16, 17, 31, 32, 33, 100, 128, 129, 1000, 1024, 1025, 4095, 4096, 4097, 65_535, 65_536,
+                     65_537, 1_000_000, SizeClass.largeLimit - 1, SizeClass.largeLimit, SizeClass.largeLimit + 1, 1 << 30, -1, Int.min]
+        sizes += (1...64).map { SizeClass.blockSize(ofClass: $0 - 1) + 1 }
+        for shift in 5...62 {
+            let alignment = 1 << shift
+            for size in sizes {
+                let tabled = SizeClass.tabledIndex(forSize: size, alignment: alignment)
+                let searched = SizeClass.index(forSize: size, alignment: alignment)
+                if tabled == 0 {
+                    XCTAssertNil(searched, "size \(size), alignment \(alignment): the table defers but class \(searched ?? -1) serves it")
+                } else {
+                    XCTAssertEqual(tabled, searched, "size \(size), alignment \(alignment)")
+                }
+            }
         }
     }
 

@@ -41,9 +41,11 @@ struct HakmemMidClassTable { unsigned char classes[257]; };
 extern struct HakmemMidClassTable hakmem_mid_class __attribute__((swift_attr("nonisolated(unsafe)")));
 
 /// Class of an aligned request: `classes[log2(alignment)][c]` is the smallest class at or after
-/// class c whose block size is a multiple of the alignment (32 B to 64 KiB), 255 if none.
-/// Filled once at start-up (0 until then, a class no aligned request maps to).
-struct HakmemAlignedClassTable { unsigned char classes[17][64]; };
+/// class c whose block size is a multiple of the alignment (32 B to 64 KiB), 0 if none (class 0,
+/// 16 bytes, never serves an aligned request).
+/// Filled once at start-up (0 until then, a class no aligned request maps to). Rows above 16
+/// (alignments above 64 KiB) stay 0, so any power-of-two alignment indexes inside the table.
+struct HakmemAlignedClassTable { unsigned char classes[64][64]; };
 extern struct HakmemAlignedClassTable hakmem_aligned_class __attribute__((swift_attr("nonisolated(unsafe)")));
 
 /// mremap(2), called as the variadic function it is (os_shims.c). MAP_FAILED on failure.
