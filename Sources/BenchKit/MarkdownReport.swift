@@ -56,10 +56,10 @@ public struct MarkdownReport {
         var explanation = "Median of the rounds, with the ratio to glibc in parentheses."
         if hasPeers { explanation += " Best peer: the \(best) of mimalloc, jemalloc and tcmalloc." }
         if hasPeers && hasHakmem {
-            let confidence = Int((Comparison.roundRangeConfidence(rounds: results.rounds) * 100).rounded(.down))
             explanation += " Last column: hakmem ÷ best peer, then in parentheses the lowest and highest of that ratio"
             explanation += " round by round (both run in every round)"
             if results.rounds >= 2 {
+                let confidence = Int((Comparison.roundRangeConfidence(rounds: results.rounds) * 100).rounded(.down))
                 explanation += ": they enclose the median round ratio with \(confidence) % confidence, so a row whose"
                 explanation += " range reaches past a threshold is not told apart from it by this run"
             }
