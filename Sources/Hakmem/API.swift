@@ -39,12 +39,16 @@ func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
 }
 
 /// A block of class `c`: a pop from the thread's allocation list, else a refill. Before the
-/// allocator's start-up every list is empty, so the first call of each thread refills.
+/// allocator's start-up every list is empty, so the first call of each thread refills. Above the
+/// Tiny classes only Mid lists ever hold blocks (Large ones stay empty), and a Mid pop is counted
+/// in its slab (MidTier).
 @inline(__always)
 func allocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
-    let head = ThreadCache.heads(ThreadCache.root) + c
+    let root = ThreadCache.root
+    let head = ThreadCache.heads(root) + c
     if let hit = head.pointee {
         head.pointee = hit.load(as: UnsafeMutableRawPointer?.self)
+        if c > SizeClass.lastTinyClass { MidTier.countPop(hit, ofClass: c, root: root) }
         return hit
     }
     return refillAndAllocate(fromClass: c)

@@ -65,6 +65,14 @@ enum SizeClass {
     /// Whether class `c` is Large: one block per slab.
     static func isLarge(_ c: Int) -> Bool { blockSize(ofClass: c) > midLimit }
 
+    /// The class of `tinyLimit` and that of `midLimit`: classes in between (exclusive, inclusive)
+    /// are Mid, served by the per-thread lists of MidTier.swift.
+    static let lastTinyClass = 20
+    static let lastMidClass = 44
+
+    @inline(__always)
+    static func isMid(_ c: Int) -> Bool { c > lastTinyClass && c <= lastMidClass }
+
     /// Number of 64 KiB slots a slab of this class spans.
     static func slotsPerSlab(ofClass c: Int) -> Int {
         let size = blockSize(ofClass: c)

@@ -9,6 +9,9 @@
 //     owner (or, after the owner exited, the thread that adopts the slab) takes it, all at once.
 // The owner's free pushes onto the list `freeTarget` names: `localFree` while parked, the
 // allocation list itself while current, so a block freed to the current slab is reused at once.
+// A Mid slab (MidTier.swift) is never current or parked while its thread lives: its frees always
+// go to the class's allocation list, shared with the thread's other slabs of the class, and its
+// countdown is the exact number of its blocks the program holds.
 //
 // Ownership: `owner` is the ThreadHeap address of the owning thread, `Slab.abandoned` after that
 // thread exited, or 0 while the slab sits in the shared pool. Only the owner touches the
@@ -49,6 +52,8 @@ struct SlabMeta: ~Copyable {
     var previous: UnsafeMutablePointer<SlabMeta>?
     /// 1 while an entirely free slab is kept parked by its owner for reuse (see ThreadCache).
     var keptFree: UInt8
+    /// 1 while a Mid slab's blocks are being taken out of its owner's list (MidTier).
+    var leaving: UInt8
     /// While abandoned: blocks still live. Threads freeing into the slab count it down, and the
     /// one that frees the last block gives the slab back at once (SharedPool.reclaimIfEmpty).
     let abandonedRemaining: Atomic<Int>

@@ -33,6 +33,16 @@ enum Statistics {
         return UnsafeMutablePointer<ThreadHeap>(bitPattern: heap)!.pointee.counters + c
     }
 
+    static func listLength(_ head: UnsafeMutableRawPointer?) -> UInt {
+        var count: UInt = 0
+        var block = head
+        while let b = block {
+            count &+= 1
+            block = b.load(as: UnsafeMutableRawPointer?.self)
+        }
+        return count
+    }
+
     static func countHandedOut(_ n: UInt32, ofClass c: Int) {
         counters(c)?.pointee.handedOut &+= UInt(n)
     }
@@ -222,8 +232,13 @@ struct Snapshot {
         let slabsInUse = (scratch! + SizeClass.count * MemoryLayout<ClassCounters>.stride).assumingMemoryBound(to: Int.self)
         // The reporting thread's frees onto its current slabs' allocation lists are counted when
         // a slab stops being current; count them now.
+        // Its Mid lists' pops and frees are counted now too (MidTier).
+        let heads = ThreadCache.heads(ThreadCache.root)
         if let own = UnsafeMutablePointer<ThreadHeap>(bitPattern: ThreadCache.root.pointee.heap) {
-            for c in 0..<SizeClass.count { own.pointee.current[c]?.settleCurrentCountdown() }
+            for c in 0..<SizeClass.count {
+                own.pointee.current[c]?.settleCurrentCountdown()
+                if MidTier.pools(c) { MidTier.settleStatistics(ofClass: c, heap: own, listed: Statistics.listLength(heads[c])) }
+            }
         }
         let lock = SharedPool.lock
         lock.lock()
@@ -248,14 +263,9 @@ struct Snapshot {
         let cached = SharedPool.cachedSuperSlabs
         let empty = SharedPool.emptySlabBytes
         lock.unlock()
-        // The reporting thread's own allocation lists hold blocks not yet allocated.
-        let heads = ThreadCache.heads(ThreadCache.root)
-        for c in 0..<SizeClass.count {
-            var block = heads[c]
-            while let b = block {
-                classes[c].handedOut &-= 1
-                block = b.load(as: UnsafeMutableRawPointer?.self)
-            }
+        // The reporting thread's own Tiny allocation lists hold blocks not yet allocated.
+        for c in 0..<SizeClass.count where !MidTier.pools(c) {
+            classes[c].handedOut &-= Statistics.listLength(heads[c])
         }
         let huge = HugeBlocks.counters
         let live = pool.superSlabsMapped &- pool.superSlabsUnmapped

@@ -1,7 +1,8 @@
 // Thread cache: each thread's heap of slabs, one current slab per size class.
 //
 // The hit paths (API.swift) touch only the thread root (`hakmem_thread_root`, initial-exec TLS):
-// malloc pops `heads[c]`, the allocation list of the current slab of class c. This file holds
+// malloc pops `heads[c]`, the allocation list of the current slab of class c (for a Mid class,
+// of all the thread's slabs of the class: MidTier.swift, which refill hands Mid classes to). This file holds
 // what runs when that list is empty (refill), the periodic sweep of the thread's parked slabs,
 // and what runs when the thread exits (hand everything back).
 //
@@ -30,6 +31,8 @@ struct ThreadHeap {
     var lastSweep: UInt64
     /// Bytes of entirely free slabs kept parked (`keptFree`) instead of going back to the pool.
     var keptFreeBytes: Int
+    /// Per class: the state of the thread's Mid list (MidTier).
+    var mid: UnsafeMutablePointer<MidClassState>
     /// Slow-path events left before this thread runs maintenance (see Maintenance.count); frees
     /// into other threads' slabs count too, since a thread that only frees (a consumer) must
     /// still let the memory it frees go back to the system.
@@ -101,8 +104,9 @@ enum ThreadCache {
         let countersBytes = SizeClass.count * MemoryLayout<ClassCounters>.stride
         let checkedBytes = SizeClass.count * MemoryLayout<UInt>.stride
         let chainBytes = RemoteFrees.slotCount * MemoryLayout<RemoteChain>.stride
+        let midBytes = SizeClass.count * MemoryLayout<MidClassState>.stride
         guard let raw = Metadata.allocate(MemoryLayout<ThreadHeap>.stride + currentBytes + othersBytes + countersBytes
-                                          + checkedBytes + chainBytes)
+                                          + checkedBytes + chainBytes + midBytes)
         else { return nil }
         let heap = raw.assumingMemoryBound(to: ThreadHeap.self)
         var cursor = raw + MemoryLayout<ThreadHeap>.stride
@@ -115,6 +119,8 @@ enum ThreadCache {
         heap.pointee.checkedLists = cursor.assumingMemoryBound(to: UInt.self)
         cursor += checkedBytes
         heap.pointee.remoteChains = cursor.assumingMemoryBound(to: RemoteChain.self)
+        cursor += chainBytes
+        heap.pointee.mid = cursor.assumingMemoryBound(to: MidClassState.self)
         return heap
     }
 
@@ -123,6 +129,7 @@ enum ThreadCache {
         guard let heap = heap() else { return nil }
         // Before taking more memory, a moment to give some back.
         Maintenance.count(Maintenance.refillWeight, in: heap)
+        if MidTier.pools(c) { return MidTier.refill(c, heap: heap) }
         let head = heads(root) + c
         if var slab = heap.pointee.current[c] {
             if let block = take(&slab, into: head, heap: heap) { return block }
@@ -179,8 +186,9 @@ enum ThreadCache {
     /// block came home: keep the slab at the front of its class's parked list for reuse while the
     /// budget allows, else give it back. A current slab just ran its countdown out: reset it.
     static func slabCountdownEnded(_ slab: Slab) {
-        if slab.isCurrent { return slab.settleCurrentCountdown() }
         let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: root.pointee.heap)!
+        if MidTier.pools(Int(slab.pointee.classIndex)) { return MidTier.slabEmptied(slab, heap: heap) }
+        if slab.isCurrent { return slab.settleCurrentCountdown() }
         let parked = others(heap, Int(slab.pointee.classIndex))
         parked.remove(slab)
         let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
@@ -214,7 +222,8 @@ enum ThreadCache {
         if !force && now &- heap.pointee.lastSweep < UInt64(Options.current.purgeDelayMilliseconds / 2) { return }
         heap.pointee.lastSweep = now
         let delay = force ? 0 : UInt32(Options.current.purgeDelayMilliseconds)
-        for c in 0..<SizeClass.count {
+        if !Options.current.checked { MidTier.sweep(heap: heap, force: force) }
+        for c in 0..<SizeClass.count where !MidTier.pools(c) {
             let parked = others(heap, c)
             var candidate = parked.first
             while let slab = candidate {
@@ -240,6 +249,7 @@ enum ThreadCache {
         if Options.current.checked { CheckedMode.returnLists(of: heap) }
         RemoteFrees.flushAll(heap)
         for c in 0..<SizeClass.count {
+            if MidTier.pools(c) { MidTier.sendHome(ofClass: c, heap: heap) }
             if let slab = heap.pointee.current[c] {
                 heap.pointee.current[c] = nil
                 slab.park()

@@ -31,6 +31,16 @@ final class SizeClassTests: XCTestCase {
         }
     }
 
+    func testMidClassesAreExactlyThoseAboveTinyUpToTheMidLimit() {
+        XCTAssertEqual(SizeClass.index(forSize: SizeClass.tinyLimit), SizeClass.lastTinyClass, "lastTinyClass is not the class of 1 KiB")
+        XCTAssertEqual(SizeClass.index(forSize: SizeClass.midLimit), SizeClass.lastMidClass, "lastMidClass is not the class of 64 KiB")
+        for c in 0..<SizeClass.count {
+            let block = SizeClass.blockSize(ofClass: c)
+            XCTAssertEqual(SizeClass.isMid(c), block > SizeClass.tinyLimit && block <= SizeClass.midLimit,
+                           "class \(c) (\(block) B) is misfiled as \(SizeClass.isMid(c) ? "Mid" : "not Mid")")
+        }
+    }
+
     func testBlockSizeRoundTripsAndAlignment() {
         for c in 1..<SizeClass.count {
             let block = SizeClass.blockSize(ofClass: c)

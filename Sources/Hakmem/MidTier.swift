@@ -1,0 +1,248 @@
+// Mid tier (blocks of 1¼–64 KiB): one LIFO list per class per thread, shared by all the thread's
+// slabs of the class, so the block freed last is the one handed out next, whichever slab it
+// belongs to, and is still in the cache (tcmalloc's order). A list per slab, as the Tiny tier
+// keeps, handed out blocks freed hundreds of operations earlier whenever a class's live blocks
+// did not fit one slab (mid-large-mt: docs/PERFORMANCE.md).
+//
+// The list is the class's allocation list, `heads[c]` in the thread root: every owned Mid slab's
+// `freeTarget` names it, so the owner's free (the hit path, unchanged) pushes onto it, and the
+// Mid pop (`allocate(fromClass:)`) takes from it. Owned Mid slabs all sit in the heap's `others`
+// list of their class, the one being carved first; `current` stays nil. Checked mode keeps the
+// per-slab lists of the Tiny tier for every class: its checks need one slab per list.
+//
+// Counting: a Mid slab's `freesUntilEmpty` is the number of its blocks the program holds (plus
+// frees by other threads not yet folded in). The pop adds one; the owner's free takes one away,
+// and the free that reaches 0 finds every block of the slab free, somewhere in the list
+// (`slabEmptied`). Such slabs leave together: one walk of the list takes their blocks home to
+// their own `localFree`, and they go back to the pool as ordinary parked slabs. A walk is made
+// once the emptied slabs are an eighth of the class's slabs (each block is walked a bounded
+// number of times however much is freed), at maintenance for those emptied a purge delay ago,
+// and at thread exit, when every block goes home.
+//
+// Statistics: allocations are the pops (`mid_pops` in the root). Frees onto the list are not
+// seen one by one; they are what went into the list other than by a free (carved blocks, folded
+// remote frees, an adopted slab's blocks: `spliced`) subtracted from what came out (pops, blocks
+// taken home) and what is still there, settled at each report and at thread exit.
+import CHakmem
+
+struct MidClassState {
+    /// Slabs of the class this thread owns.
+    var slabs: Int
+    /// Times a slab of the class emptied since the last walk.
+    var emptied: Int
+    /// Blocks put on the list other than by a free since the statistics were last settled.
+    var spliced: UInt
+}
+
+enum MidTier {
+    /// Whether class `c` uses the shared per-class list: Mid, outside checked mode.
+    @inline(__always)
+    static func pools(_ c: Int) -> Bool { SizeClass.isMid(c) && !Options.current.checked }
+
+    @inline(__always)
+    static func pops(_ root: UnsafeMutablePointer<HakmemThreadRoot>) -> UnsafeMutablePointer<UInt64> {
+        withUnsafeMutablePointer(to: &root.pointee.mid_pops) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt64.self) }
+    }
+
+    /// A block just taken from Mid class `c`'s list: its slab's program holds one more.
+    @inline(__always)
+    static func countPop(_ block: UnsafeMutableRawPointer, ofClass c: Int, root: UnsafeMutablePointer<HakmemThreadRoot>) {
+        SuperSlab.slab(containing: UInt(bitPattern: block)).pointee.freesUntilEmpty &+= 1
+        pops(root)[c] &+= 1
+    }
+
+    // MARK: Refill
+
+    /// Fills the empty list of class `c` and pops a block: other threads' frees into this
+    /// thread's slabs first, then fresh blocks of the slab being carved, then a slab from the
+    /// pool (an abandoned one adopted, or a new one).
+    static func refill(_ c: Int, heap: UnsafeMutablePointer<ThreadHeap>) -> UnsafeMutableRawPointer? {
+        let root = ThreadCache.root
+        let head = ThreadCache.heads(root) + c
+        let slabs = ThreadCache.others(heap, c)
+        var candidate = slabs.first
+        var scanned = 0
+        while let slab = candidate, scanned < ThreadCache.refillScanLimit {
+            candidate = slab.pointee.next
+            scanned &+= 1
+            spliceRemoteFrees(of: slab, onto: head, heap: heap)
+        }
+        while head.pointee == nil {
+            if var carving = slabs.first, carving.pointee.carved < carving.pointee.capacity {
+                let (first, count) = carving.carve()
+                splice(first!, count: count, onto: head, heap: heap, ofClass: c)
+                continue
+            }
+            guard let slab = SharedPool.acquireSlab(forClass: c, owner: UInt(bitPattern: heap)) else { return nil }
+            take(slab, onto: head, heap: heap)
+            slabs.pushFront(slab)
+        }
+        let block = head.pointee!
+        head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
+        countPop(block, ofClass: c, root: root)
+        return block
+    }
+
+    /// A slab from the pool joins the thread's list: a fresh one with nothing to hand out yet, or
+    /// an adopted one whose free blocks (its exited owner's frees, and other threads') join now.
+    private static func take(_ slab: Slab, onto head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                             heap: UnsafeMutablePointer<ThreadHeap>) {
+        let c = Int(slab.pointee.classIndex)
+        slab.foldRemoteFrees()
+        let home = slab.localCount
+        if let first = slab.pointee.localFree {
+            // The exited owner's frees, counted by whoever takes the slab (SharedPool.abandonSlab).
+            Statistics.countLocalFrees(home, ofClass: c)
+            slab.pointee.localFree = nil
+            splice(first, count: home, onto: head, heap: heap, ofClass: c)
+        }
+        slab.pointee.live = 0
+        slab.pointee.freeTarget = UInt(bitPattern: head)
+        slab.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
+        (heap.pointee.mid + c).pointee.slabs &+= 1
+    }
+
+    /// Puts a chain of `count` free blocks, linked through their first words, on top of the list.
+    private static func splice(_ first: UnsafeMutableRawPointer, count: UInt32,
+                               onto head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                               heap: UnsafeMutablePointer<ThreadHeap>, ofClass c: Int) {
+        var last = first
+        while let next = last.load(as: UnsafeMutableRawPointer?.self) { last = next }
+        last.storeBytes(of: head.pointee, as: UnsafeMutableRawPointer?.self)
+        head.pointee = first
+        (heap.pointee.mid + c).pointee.spliced &+= UInt(count)
+    }
+
+    /// Other threads' frees into `slab` join the list; they were counted as frees when pushed.
+    private static func spliceRemoteFrees(of slab: Slab, onto head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                                          heap: UnsafeMutablePointer<ThreadHeap>) {
+        let remote = slab.takeRemoteFrees()
+        guard let first = remote.head else { return }
+        let c = Int(slab.pointee.classIndex)
+        remote.tail!.storeBytes(of: head.pointee, as: UnsafeMutableRawPointer?.self)
+        head.pointee = first
+        (heap.pointee.mid + c).pointee.spliced &+= UInt(remote.count)
+        slab.pointee.freesUntilEmpty &-= remote.count
+        if slab.pointee.freesUntilEmpty == 0 { noteEmptied(slab, heap: heap) }
+    }
+
+    // MARK: Giving slabs back
+
+    /// The owner's free found no block of `slab` left in the program.
+    static func slabEmptied(_ slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>) {
+        noteEmptied(slab, heap: heap)
+        let state = heap.pointee.mid + Int(slab.pointee.classIndex)
+        // Keep the slab that just emptied: a program freeing and reallocating the class in a
+        // loop would otherwise hand it back and take a fresh one each time.
+        if state.pointee.emptied >= 2 && state.pointee.emptied &* 8 >= state.pointee.slabs {
+            release(emptiedSlabsOfClass: Int(slab.pointee.classIndex), heap: heap, keeping: slab, olderThan: nil)
+        }
+    }
+
+    private static func noteEmptied(_ slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>) {
+        slab.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
+        (heap.pointee.mid + Int(slab.pointee.classIndex)).pointee.emptied &+= 1
+    }
+
+    /// Gives back the class's slabs whose blocks are all free (except `keeping`; with `olderThan`,
+    /// only those that emptied at least that many milliseconds ago): one walk of the list takes
+    /// their blocks home, then each goes to the pool as a parked slab with every block home.
+    private static func release(emptiedSlabsOfClass c: Int, heap: UnsafeMutablePointer<ThreadHeap>,
+                                keeping: Slab?, olderThan age: UInt32?) {
+        let state = heap.pointee.mid + c
+        let slabs = ThreadCache.others(heap, c)
+        let now = UInt32(truncatingIfNeeded: OS.milliseconds())
+        var leaving = 0
+        var staying = 0
+        var candidate = slabs.first
+        while let slab = candidate {
+            candidate = slab.pointee.next
+            guard slab.pointee.freesUntilEmpty == 0 else { continue }
+            if let age, now &- slab.pointee.emptySince < age { staying &+= 1; continue }
+            if slab == keeping { staying &+= 1; continue }
+            slab.pointee.leaving = 1
+            slab.pointee.live = 0
+            leaving &+= 1
+        }
+        // Those still empty stay counted, so that a later sweep gives them back.
+        state.pointee.emptied = staying
+        guard leaving > 0 else { return }
+        takeBlocksHome(ofClass: c) { $0.pointee.leaving != 0 }
+        candidate = slabs.first
+        while let slab = candidate {
+            candidate = slab.pointee.next
+            guard slab.pointee.leaving != 0 else { continue }
+            slab.pointee.leaving = 0
+            slabs.remove(slab)
+            state.pointee.slabs &-= 1
+            slab.pointee.freeTarget = slab.localFreeAddress
+            SharedPool.releaseSlab(slab)
+        }
+    }
+
+    /// Moves the blocks of the slabs `leaves` picks from the list to their slab's `localFree`,
+    /// counting them in the slab's `live` (so that `localCount` is their number), in one walk.
+    private static func takeBlocksHome(ofClass c: Int, where leaves: (Slab) -> Bool) {
+        var link = ThreadCache.heads(ThreadCache.root) + c
+        while let block = link.pointee {
+            let slab = SuperSlab.slab(containing: UInt(bitPattern: block))
+            if leaves(slab) {
+                link.pointee = block.load(as: UnsafeMutableRawPointer?.self)
+                block.storeBytes(of: slab.pointee.localFree, as: UnsafeMutableRawPointer?.self)
+                slab.pointee.localFree = block
+                slab.pointee.live &+= 1
+            } else {
+                link = block.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+            }
+        }
+    }
+
+    /// Maintenance, every half purge delay: folds other threads' frees into every Mid list and
+    /// gives back the slabs that emptied a purge delay ago (all of them with `force`).
+    static func sweep(heap: UnsafeMutablePointer<ThreadHeap>, force: Bool) {
+        let heads = ThreadCache.heads(ThreadCache.root)
+        for c in (SizeClass.lastTinyClass &+ 1)...SizeClass.lastMidClass {
+            let slabs = ThreadCache.others(heap, c)
+            var candidate = slabs.first
+            while let slab = candidate {
+                candidate = slab.pointee.next
+                spliceRemoteFrees(of: slab, onto: heads + c, heap: heap)
+            }
+            if (heap.pointee.mid + c).pointee.emptied > 0 || force {
+                release(emptiedSlabsOfClass: c, heap: heap, keeping: nil,
+                        olderThan: force ? nil : UInt32(Options.current.purgeDelayMilliseconds))
+            }
+        }
+    }
+
+    // MARK: Thread exit and statistics
+
+    /// Thread exit: every listed block goes home and the class's slabs become ordinary parked
+    /// slabs (`live` = held + home, `freesUntilEmpty` = held), left in the `others` list for
+    /// the exit path to release or abandon.
+    static func sendHome(ofClass c: Int, heap: UnsafeMutablePointer<ThreadHeap>) {
+        let slabs = ThreadCache.others(heap, c)
+        var candidate = slabs.first
+        while let slab = candidate {
+            candidate = slab.pointee.next
+            slab.pointee.live = slab.pointee.freesUntilEmpty
+            slab.pointee.freeTarget = slab.localFreeAddress
+        }
+        takeBlocksHome(ofClass: c) { _ in true }
+        settleStatistics(ofClass: c, heap: heap, listed: 0)
+        (heap.pointee.mid + c).pointee = MidClassState(slabs: 0, emptied: 0, spliced: 0)
+    }
+
+    /// Counts the class's allocations and frees since the last settling. Frees onto the list are
+    /// pops + blocks taken home (counted as frees when their slab is given back) + `listed`
+    /// (still on the list) − what was spliced in.
+    static func settleStatistics(ofClass c: Int, heap: UnsafeMutablePointer<ThreadHeap>, listed: UInt) {
+        let pops = UInt(truncatingIfNeeded: MidTier.pops(ThreadCache.root)[c])
+        let state = heap.pointee.mid + c
+        let counters = heap.pointee.counters + c
+        counters.pointee.handedOut &+= pops
+        counters.pointee.freed &+= pops &+ listed &- state.pointee.spliced
+        MidTier.pops(ThreadCache.root)[c] = 0
+        state.pointee.spliced = listed
+    }
+}
