@@ -12,17 +12,22 @@
 //
 // Counting: a Mid slab's `freesUntilEmpty` is the number of its blocks the program holds (plus
 // frees by other threads not yet folded in). The pop adds one; the owner's free takes one away,
-// and the free that reaches 0 finds every block of the slab free, somewhere in the list
-// (`slabEmptied`). Such slabs leave together: one walk of the list takes their blocks home to
-// their own `localFree`, and they go back to the pool as ordinary parked slabs. A walk is made
-// once the emptied slabs are an eighth of the class's slabs (each block is walked a bounded
-// number of times however much is freed), at maintenance for those emptied a purge delay ago,
-// and at thread exit, when every block goes home.
+// and the free that reaches 0 finds every block of the slab free (`slabEmptied`): on the list,
+// or home on the slab's own `localFree` (counted in `live`), where walks of the list send blocks
+// below its hot top. Emptied slabs leave together: one walk of the list takes their blocks home,
+// and they go back to the pool as ordinary parked slabs. A walk is made once the emptied slabs
+// are a quarter of the class's slabs, at maintenance for those emptied a purge delay ago, and at
+// thread exit, when every block goes home. Each walk keeps only the top `hotBlocks` on the list,
+// so a block is walked at most once below the top: freeing 600 MiB of Mid blocks in random
+// order walked the same cold blocks again and again otherwise (0.095 s of frees against 0.055).
+// The list running dry takes a slab's home blocks back before carving.
 //
 // Statistics: allocations are the pops (`mid_pops` in the root). Frees onto the list are not
 // seen one by one; they are what went into the list other than by a free (carved blocks, folded
 // remote frees, an adopted slab's blocks: `spliced`) subtracted from what came out (pops, blocks
-// taken home) and what is still there, settled at each report and at thread exit.
+// taken home) and what is still there, settled at each report and at thread exit. Blocks taken
+// home are counted as frees when they leave home (their slab given back, or back onto the list),
+// and a report counts those of its own thread as they stand.
 import CHakmem
 
 struct MidClassState {
@@ -35,6 +40,9 @@ struct MidClassState {
 }
 
 enum MidTier {
+    /// Blocks a walk leaves on top of the list: those freed last, still in the cache.
+    static let hotBlocks = 32
+
     /// Whether class `c` uses the shared per-class list: Mid, outside checked mode.
     @inline(__always)
     static func pools(_ c: Int) -> Bool { SizeClass.isMid(c) && !Options.current.checked }
@@ -66,6 +74,21 @@ enum MidTier {
             candidate = slab.pointee.next
             scanned &+= 1
             spliceRemoteFrees(of: slab, onto: head, heap: heap)
+        }
+        // Blocks a walk sent home, from a slab near the front.
+        candidate = slabs.first
+        scanned = 0
+        while head.pointee == nil, let slab = candidate, scanned < ThreadCache.refillScanLimit {
+            candidate = slab.pointee.next
+            scanned &+= 1
+            if let first = slab.pointee.localFree {
+                let c = Int(slab.pointee.classIndex)
+                // They left the list as frees that nobody counted yet.
+                Statistics.countLocalFrees(slab.pointee.live, ofClass: c)
+                splice(first, count: slab.pointee.live, onto: head, heap: heap, ofClass: c)
+                slab.pointee.localFree = nil
+                slab.pointee.live = 0
+            }
         }
         while head.pointee == nil {
             if var carving = slabs.first, carving.pointee.carved < carving.pointee.capacity {
@@ -134,7 +157,7 @@ enum MidTier {
         let state = heap.pointee.mid + Int(slab.pointee.classIndex)
         // Keep the slab that just emptied: a program freeing and reallocating the class in a
         // loop would otherwise hand it back and take a fresh one each time.
-        if state.pointee.emptied >= 2 && state.pointee.emptied &* 8 >= state.pointee.slabs {
+        if state.pointee.emptied >= 2 && state.pointee.emptied &* 4 >= state.pointee.slabs {
             release(emptiedSlabsOfClass: Int(slab.pointee.classIndex), heap: heap, keeping: slab, olderThan: nil)
         }
     }
@@ -161,13 +184,12 @@ enum MidTier {
             if let age, now &- slab.pointee.emptySince < age { staying &+= 1; continue }
             if slab == keeping { staying &+= 1; continue }
             slab.pointee.leaving = 1
-            slab.pointee.live = 0
             leaving &+= 1
         }
         // Those still empty stay counted, so that a later sweep gives them back.
         state.pointee.emptied = staying
         guard leaving > 0 else { return }
-        takeBlocksHome(ofClass: c) { $0.pointee.leaving != 0 }
+        takeBlocksHome(ofClass: c, keepingHot: hotBlocks) { $0.pointee.leaving != 0 }
         candidate = slabs.first
         while let slab = candidate {
             candidate = slab.pointee.next
@@ -180,19 +202,22 @@ enum MidTier {
         }
     }
 
-    /// Moves the blocks of the slabs `leaves` picks from the list to their slab's `localFree`,
-    /// counting them in the slab's `live` (so that `localCount` is their number), in one walk.
-    private static func takeBlocksHome(ofClass c: Int, where leaves: (Slab) -> Bool) {
+    /// Moves blocks from the list to their slab's `localFree`, counting them in the slab's `live`
+    /// (so that `localCount` is their number), in one walk: among the top `hot` blocks those of
+    /// the slabs `leaves` picks, below them every block.
+    private static func takeBlocksHome(ofClass c: Int, keepingHot hot: Int, where leaves: (Slab) -> Bool) {
         var link = ThreadCache.heads(ThreadCache.root) + c
+        var kept = 0
         while let block = link.pointee {
             let slab = SuperSlab.slab(containing: UInt(bitPattern: block))
-            if leaves(slab) {
+            if kept >= hot || leaves(slab) {
                 link.pointee = block.load(as: UnsafeMutableRawPointer?.self)
                 block.storeBytes(of: slab.pointee.localFree, as: UnsafeMutableRawPointer?.self)
                 slab.pointee.localFree = block
                 slab.pointee.live &+= 1
             } else {
                 link = block.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+                kept &+= 1
             }
         }
     }
@@ -225,12 +250,23 @@ enum MidTier {
         var candidate = slabs.first
         while let slab = candidate {
             candidate = slab.pointee.next
-            slab.pointee.live = slab.pointee.freesUntilEmpty
+            slab.pointee.live &+= slab.pointee.freesUntilEmpty
             slab.pointee.freeTarget = slab.localFreeAddress
         }
-        takeBlocksHome(ofClass: c) { _ in true }
+        takeBlocksHome(ofClass: c, keepingHot: 0) { _ in true }
         settleStatistics(ofClass: c, heap: heap, listed: 0)
         (heap.pointee.mid + c).pointee = MidClassState(slabs: 0, emptied: 0, spliced: 0)
+    }
+
+    /// Blocks of class `c` on the `localFree` of the thread's slabs: freed, not counted yet.
+    static func homeBlocks(ofClass c: Int, heap: UnsafeMutablePointer<ThreadHeap>) -> UInt {
+        var count: UInt = 0
+        var candidate = ThreadCache.others(heap, c).first
+        while let slab = candidate {
+            candidate = slab.pointee.next
+            count &+= UInt(slab.pointee.live)
+        }
+        return count
     }
 
     /// Counts the class's allocations and frees since the last settling. Frees onto the list are

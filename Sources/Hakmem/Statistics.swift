@@ -263,9 +263,15 @@ struct Snapshot {
         let cached = SharedPool.cachedSuperSlabs
         let empty = SharedPool.emptySlabBytes
         lock.unlock()
-        // The reporting thread's own Tiny allocation lists hold blocks not yet allocated.
-        for c in 0..<SizeClass.count where !MidTier.pools(c) {
-            classes[c].handedOut &-= Statistics.listLength(heads[c])
+        // The reporting thread's own Tiny allocation lists hold blocks not yet allocated; its Mid
+        // slabs hold freed blocks at home, not counted until they leave.
+        let ownHeap = UnsafeMutablePointer<ThreadHeap>(bitPattern: ThreadCache.root.pointee.heap)
+        for c in 0..<SizeClass.count {
+            if !MidTier.pools(c) {
+                classes[c].handedOut &-= Statistics.listLength(heads[c])
+            } else if let ownHeap {
+                classes[c].freed &+= MidTier.homeBlocks(ofClass: c, heap: ownHeap)
+            }
         }
         let huge = HugeBlocks.counters
         let live = pool.superSlabsMapped &- pool.superSlabsUnmapped
