@@ -52,10 +52,14 @@ enum MidTier {
         withUnsafeMutablePointer(to: &root.pointee.mid_pops) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt64.self) }
     }
 
-    /// A block just taken from Mid class `c`'s list: its slab's program holds one more.
+    /// A block just taken from class `c`'s list: for a Mid class, its slab's program holds one
+    /// more. Without a branch: aligned allocations land in Tiny and Mid classes at random, and a
+    /// test of the class cost 0.39 mispredicts per `aligned` operation (cachegrind, 10 % of its
+    /// time). A Tiny slab gets 0 added; `mid_pops` of a Tiny class is never read.
     @inline(__always)
     static func countPop(_ block: UnsafeMutableRawPointer, ofClass c: Int, root: UnsafeMutablePointer<HakmemThreadRoot>) {
-        SuperSlab.slab(containing: UInt(bitPattern: block)).pointee.freesUntilEmpty &+= 1
+        let mid: UInt32 = c > SizeClass.lastTinyClass ? 1 : 0
+        SuperSlab.slab(containing: UInt(bitPattern: block)).pointee.freesUntilEmpty &+= mid
         pops(root)[c] &+= 1
     }
 
