@@ -7,7 +7,8 @@
 // The list is the class's allocation list, `heads[c]` in the thread root: every owned Mid slab's
 // `freeTarget` names it, so the owner's free (the hit path, unchanged) pushes onto it, and the
 // Mid pop (`allocate(fromClass:)`) takes from it. Owned Mid slabs all sit in the heap's `others`
-// list of their class, the one being carved first; `current` stays nil. Checked mode keeps the
+// list of their class, those with something to hand out (a fresh one, or blocks sent home) moved
+// to the front, where refill looks; `current` stays nil. Checked mode keeps the
 // per-slab lists of the Tiny tier for every class: its checks need one slab per list.
 //
 // Counting: a Mid slab's `freesUntilEmpty` is the number of its blocks the program holds (plus
@@ -94,15 +95,25 @@ enum MidTier {
                 slab.pointee.live = 0
             }
         }
-        while head.pointee == nil {
-            if var carving = slabs.first, carving.pointee.carved < carving.pointee.capacity {
-                let (first, count) = carving.carve()
+        // Fresh blocks of a slab near the front.
+        candidate = slabs.first
+        scanned = 0
+        while head.pointee == nil, var slab = candidate, scanned < ThreadCache.refillScanLimit {
+            candidate = slab.pointee.next
+            scanned &+= 1
+            if slab.pointee.carved < slab.pointee.capacity {
+                let (first, count) = slab.carve()
                 splice(first!, count: count, onto: head, heap: heap, ofClass: c)
-                continue
             }
-            guard let slab = SharedPool.acquireSlab(forClass: c, owner: UInt(bitPattern: heap)) else { return nil }
+        }
+        while head.pointee == nil {
+            guard var slab = SharedPool.acquireSlab(forClass: c, owner: UInt(bitPattern: heap)) else { return nil }
             take(slab, onto: head, heap: heap)
             slabs.pushFront(slab)
+            if head.pointee == nil, slab.pointee.carved < slab.pointee.capacity {
+                let (first, count) = slab.carve()
+                splice(first!, count: count, onto: head, heap: heap, ofClass: c)
+            }
         }
         let block = head.pointee!
         head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
@@ -129,13 +140,16 @@ enum MidTier {
         (heap.pointee.mid + c).pointee.slabs &+= 1
     }
 
-    /// Puts a chain of `count` free blocks, linked through their first words, on top of the list.
+    /// Puts a chain of `count` free blocks, linked through their first words and ending in nil, on
+    /// top of the list (walking to its end only if the list is not empty).
     private static func splice(_ first: UnsafeMutableRawPointer, count: UInt32,
                                onto head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
                                heap: UnsafeMutablePointer<ThreadHeap>, ofClass c: Int) {
-        var last = first
-        while let next = last.load(as: UnsafeMutableRawPointer?.self) { last = next }
-        last.storeBytes(of: head.pointee, as: UnsafeMutableRawPointer?.self)
+        if let top = head.pointee {
+            var last = first
+            while let next = last.load(as: UnsafeMutableRawPointer?.self) { last = next }
+            last.storeBytes(of: top, as: UnsafeMutableRawPointer?.self)
+        }
         head.pointee = first
         (heap.pointee.mid + c).pointee.spliced &+= UInt(count)
     }
@@ -193,7 +207,7 @@ enum MidTier {
         // Those still empty stay counted, so that a later sweep gives them back.
         state.pointee.emptied = staying
         guard leaving > 0 else { return }
-        takeBlocksHome(ofClass: c, keepingHot: hotBlocks) { $0.pointee.leaving != 0 }
+        takeBlocksHome(ofClass: c, of: slabs, keepingHot: hotBlocks) { $0.pointee.leaving != 0 }
         candidate = slabs.first
         while let slab = candidate {
             candidate = slab.pointee.next
@@ -208,13 +222,20 @@ enum MidTier {
 
     /// Moves blocks from the list to their slab's `localFree`, counting them in the slab's `live`
     /// (so that `localCount` is their number), in one walk: among the top `hot` blocks those of
-    /// the slabs `leaves` picks, below them every block.
-    private static func takeBlocksHome(ofClass c: Int, keepingHot hot: Int, where leaves: (Slab) -> Bool) {
+    /// the slabs `leaves` picks, below them every block. A staying slab that gets its first home
+    /// block moves to the front of `slabs`, where refill looks.
+    private static func takeBlocksHome(ofClass c: Int, of slabs: IntrusiveList<SlabMeta>, keepingHot hot: Int,
+                                       where leaves: (Slab) -> Bool) {
         var link = ThreadCache.heads(ThreadCache.root) + c
         var kept = 0
         while let block = link.pointee {
             let slab = SuperSlab.slab(containing: UInt(bitPattern: block))
-            if kept >= hot || leaves(slab) {
+            let leaving = leaves(slab)
+            if kept >= hot || leaving {
+                if !leaving && slab.pointee.live == 0 && slabs.first != slab {
+                    slabs.remove(slab)
+                    slabs.pushFront(slab)
+                }
                 link.pointee = block.load(as: UnsafeMutableRawPointer?.self)
                 block.storeBytes(of: slab.pointee.localFree, as: UnsafeMutableRawPointer?.self)
                 slab.pointee.localFree = block
@@ -257,7 +278,7 @@ enum MidTier {
             slab.pointee.live &+= slab.pointee.freesUntilEmpty
             slab.pointee.freeTarget = slab.localFreeAddress
         }
-        takeBlocksHome(ofClass: c, keepingHot: 0) { _ in true }
+        takeBlocksHome(ofClass: c, of: slabs, keepingHot: 0) { _ in true }
         settleStatistics(ofClass: c, heap: heap, listed: 0)
         (heap.pointee.mid + c).pointee = MidClassState(slabs: 0, emptied: 0, spliced: 0)
     }

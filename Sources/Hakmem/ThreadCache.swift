@@ -1,10 +1,11 @@
-// Thread cache: each thread's heap of slabs, one current slab per size class.
+// Thread cache: each thread's heap of slabs, one current slab per Tiny class.
 //
 // The hit paths (API.swift) touch only the thread root (`hakmem_thread_root`, initial-exec TLS):
-// malloc pops `heads[c]`, the allocation list of the current slab of class c (for a Mid class,
-// of all the thread's slabs of the class: MidTier.swift, which refill hands Mid classes to). This file holds
-// what runs when that list is empty (refill), the periodic sweep of the thread's parked slabs,
-// and what runs when the thread exits (hand everything back).
+// malloc pops `heads[c]`, the allocation list of the current slab of class c. A Mid class's list
+// holds the blocks of all the thread's slabs of the class instead (MidTier.swift, where refill,
+// sweep and exit hand Mid classes). This file holds what runs when that list is empty (refill),
+// the periodic sweep of the thread's parked slabs, and what runs when the thread exits (hand
+// everything back).
 //
 // Ownership: a ThreadHeap and every slab it owns are touched only by the owning thread; other
 // threads reach its slabs only through their atomic `threadFree` stacks. When the thread exits,
