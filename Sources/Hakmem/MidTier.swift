@@ -67,8 +67,8 @@ enum MidTier {
     // MARK: Refill
 
     /// Fills the empty list of class `c` and pops a block: other threads' frees into this
-    /// thread's slabs first, then fresh blocks of the slab being carved, then a slab from the
-    /// pool (an abandoned one adopted, or a new one).
+    /// thread's slabs first, then blocks a walk sent home, then fresh blocks, each from the slabs
+    /// near the front; then a slab from the pool (an abandoned one adopted, or a new one).
     static func refill(_ c: Int, heap: UnsafeMutablePointer<ThreadHeap>) -> UnsafeMutableRawPointer? {
         let root = ThreadCache.root
         let head = ThreadCache.heads(root) + c
@@ -80,40 +80,30 @@ enum MidTier {
             scanned &+= 1
             spliceRemoteFrees(of: slab, onto: head, heap: heap)
         }
-        // Blocks a walk sent home, from a slab near the front.
-        candidate = slabs.first
-        scanned = 0
-        while head.pointee == nil, let slab = candidate, scanned < ThreadCache.refillScanLimit {
-            candidate = slab.pointee.next
-            scanned &+= 1
-            if let first = slab.pointee.localFree {
-                let c = Int(slab.pointee.classIndex)
-                // They left the list as frees that nobody counted yet.
-                Statistics.countLocalFrees(slab.pointee.live, ofClass: c)
-                splice(first, count: slab.pointee.live, onto: head, heap: heap, ofClass: c)
-                slab.pointee.localFree = nil
-                slab.pointee.live = 0
-            }
-        }
-        // Fresh blocks of a slab near the front.
-        candidate = slabs.first
-        scanned = 0
-        while head.pointee == nil, var slab = candidate, scanned < ThreadCache.refillScanLimit {
-            candidate = slab.pointee.next
-            scanned &+= 1
-            if slab.pointee.carved < slab.pointee.capacity {
-                let (first, count) = slab.carve()
-                splice(first!, count: count, onto: head, heap: heap, ofClass: c)
-            }
-        }
         while head.pointee == nil {
-            guard var slab = SharedPool.acquireSlab(forClass: c, owner: UInt(bitPattern: heap)) else { return nil }
+            candidate = slabs.first
+            scanned = 0
+            while head.pointee == nil, let slab = candidate, scanned < ThreadCache.refillScanLimit {
+                candidate = slab.pointee.next
+                scanned &+= 1
+                // Home blocks left the list as frees nobody counted yet (`live` counts them).
+                spliceHomeBlocks(of: slab, count: slab.pointee.live, onto: head, heap: heap)
+            }
+            candidate = slabs.first
+            scanned = 0
+            while head.pointee == nil, var slab = candidate, scanned < ThreadCache.refillScanLimit {
+                candidate = slab.pointee.next
+                scanned &+= 1
+                if slab.pointee.carved < slab.pointee.capacity {
+                    let (first, count) = slab.carve()
+                    splice(first!, count: count, onto: head, heap: heap, ofClass: c)
+                }
+            }
+            guard head.pointee == nil else { break }
+            // The new slab goes first: the next round carves it if it brought no free block.
+            guard let slab = SharedPool.acquireSlab(forClass: c, owner: UInt(bitPattern: heap)) else { return nil }
             take(slab, onto: head, heap: heap)
             slabs.pushFront(slab)
-            if head.pointee == nil, slab.pointee.carved < slab.pointee.capacity {
-                let (first, count) = slab.carve()
-                splice(first!, count: count, onto: head, heap: heap, ofClass: c)
-            }
         }
         let block = head.pointee!
         head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
@@ -122,22 +112,29 @@ enum MidTier {
     }
 
     /// A slab from the pool joins the thread's list: a fresh one with nothing to hand out yet, or
-    /// an adopted one whose free blocks (its exited owner's frees, and other threads') join now.
+    /// an adopted one whose free blocks (its exited owner's frees, and other threads') join now;
+    /// the exited owner's frees are counted by whoever takes the slab (SharedPool.abandonSlab).
     private static func take(_ slab: Slab, onto head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
                              heap: UnsafeMutablePointer<ThreadHeap>) {
-        let c = Int(slab.pointee.classIndex)
         slab.foldRemoteFrees()
-        let home = slab.localCount
-        if let first = slab.pointee.localFree {
-            // The exited owner's frees, counted by whoever takes the slab (SharedPool.abandonSlab).
-            Statistics.countLocalFrees(home, ofClass: c)
-            slab.pointee.localFree = nil
-            splice(first, count: home, onto: head, heap: heap, ofClass: c)
-        }
+        spliceHomeBlocks(of: slab, count: slab.localCount, onto: head, heap: heap)
         slab.pointee.live = 0
         slab.pointee.freeTarget = UInt(bitPattern: head)
         slab.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
-        (heap.pointee.mid + c).pointee.slabs &+= 1
+        (heap.pointee.mid + Int(slab.pointee.classIndex)).pointee.slabs &+= 1
+    }
+
+    /// Moves the `count` blocks on `slab`'s `localFree` onto the list, counting them as frees
+    /// (they were freed, and no count saw them yet).
+    private static func spliceHomeBlocks(of slab: Slab, count: UInt32,
+                                         onto head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                                         heap: UnsafeMutablePointer<ThreadHeap>) {
+        guard let first = slab.pointee.localFree else { return }
+        let c = Int(slab.pointee.classIndex)
+        Statistics.countLocalFrees(count, ofClass: c)
+        slab.pointee.localFree = nil
+        slab.pointee.live = 0
+        splice(first, count: count, onto: head, heap: heap, ofClass: c)
     }
 
     /// Puts a chain of `count` free blocks, linked through their first words and ending in nil, on
