@@ -41,6 +41,23 @@ final class SlabTests: XCTestCase {
         SharedPool.releaseSlab(again)
     }
 
+    func testFreesRangeCheckAcceptsOnlyAlignedAddressesInAMappedSuperSlab() {
+        let c = SizeClass.index(forSize: 64)
+        guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        let block = slab.pointee.spanStart + 64 * 5
+        XCTAssertEqual(ChunkMap.kind(ofAligned: block), ChunkMap.superSlab, "a block of a SuperSlab")
+        for misalignment in [1, 8, 15] as [UInt] {
+            XCTAssertEqual(ChunkMap.kind(ofAligned: block + misalignment), ChunkMap.nothing, "\(misalignment) bytes off")
+        }
+        SharedPool.releaseSlab(slab)
+        // At and above 2^47 (the byte past the last chunk, then beyond the map) and at its edge.
+        let limit = UInt(1) << 47
+        for address in [limit, limit - 16, limit + UInt(SuperSlab.size), UInt.max & ~15, 0xffff_8000_0000_0000] {
+            XCTAssertEqual(ChunkMap.kind(ofAligned: address), ChunkMap.nothing, "address \(String(address, radix: 16))")
+        }
+        XCTAssertEqual(ChunkMap.kind(ofAligned: 0), ChunkMap.nothing, "NULL")
+    }
+
     func testSlabDescriptorsFitTheirSlotInTheHeader() {
         XCTAssertLessThanOrEqual(MemoryLayout<SlabMeta>.stride, SuperSlab.slabStride)
         XCTAssertLessThanOrEqual(SuperSlab.slabsOffset + SuperSlab.slotCount * SuperSlab.slabStride, SuperSlab.slotSize)

@@ -35,7 +35,8 @@ extern __thread HakmemThreadRoot hakmem_thread_root
 #define HAKMEM_CHUNK_SHIFT 21
 #define HAKMEM_CHUNK_COUNT (1ull << (47 - HAKMEM_CHUNK_SHIFT))
 /// Declared by its first byte only: Swift cannot import a 64 MiB array (it would be a tuple) nor an
-/// incomplete one; it takes the address and indexes from there. Defined in chunk_map.c.
+/// incomplete one; it takes the address and indexes from there. Defined in chunk_map.c, with one
+/// byte more than HAKMEM_CHUNK_COUNT that stays 0 (free's range check, ChunkMap.swift).
 struct HakmemChunkMapStart { unsigned char first; };
 extern struct HakmemChunkMapStart hakmem_chunk_map __attribute__((swift_attr("nonisolated(unsafe)")));
 
