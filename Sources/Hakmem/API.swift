@@ -203,10 +203,11 @@ public func hakmem_free(_ address: UInt) {
     guard _fastPath(ChunkMap.kind(ofAligned: address) == ChunkMap.superSlab) else {
         return freeUnusual(UnsafeMutableRawPointer(bitPattern: address))
     }
-    let slab = SuperSlab.slab(containing: address)
+    let (base, offset) = SuperSlab.descriptorLocation(containing: address)
+    let slab = SuperSlab.slab(base, offset)
     let root = ThreadCache.root
     guard _fastPath(slab.pointee.owner.load(ordering: .relaxed) == root.pointee.owner_tag) else {
-        return freeToOtherThread(UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped, slab)
+        return freeToOtherThread(address, superSlab: base, descriptorOffset: offset)
     }
     let list = UnsafeMutablePointer<UInt>(bitPattern: slab.pointee.freeTarget).unsafelyUnwrapped
     let top = list.pointee
@@ -214,7 +215,14 @@ public func hakmem_free(_ address: UInt) {
     UnsafeMutablePointer<UInt>(bitPattern: address).unsafelyUnwrapped.pointee = top
     list.pointee = address
     slab.pointee.freesUntilEmpty &-= 1
-    if _slowPath(slab.pointee.freesUntilEmpty == 0) { ThreadCache.slabCountdownEnded(slab) }
+    if _slowPath(slab.pointee.freesUntilEmpty == 0) { slabCountdownEnded(superSlab: base, descriptorOffset: offset) }
+}
+
+/// The slow paths out of free's hit path take the SuperSlab and the descriptor's offset, not the
+/// descriptor's address: the hit path then never computes that address into a register.
+@inline(never)
+func slabCountdownEnded(superSlab base: UnsafeRawPointer, descriptorOffset offset: Int) {
+    ThreadCache.slabCountdownEnded(SuperSlab.slab(base, offset))
 }
 
 /// Frees from inside the allocator (realloc, the other API functions).
@@ -227,8 +235,8 @@ func hakmem_free(_ pointer: UnsafeMutableRawPointer?) {
 /// case, a valid block freed by a thread with a heap in the default mode, ends in
 /// RemoteFrees.free; the rest goes to `freeToOtherThreadUnusual`.
 @inline(never)
-func freeToOtherThread(_ pointer: UnsafeMutableRawPointer, _ slab: Slab) {
-    let address = UInt(bitPattern: pointer)
+func freeToOtherThread(_ address: UInt, superSlab base: UnsafeRawPointer, descriptorOffset offset: Int) {
+    let slab = SuperSlab.slab(base, offset)
     guard slab.pointee.state == SlabMeta.active, slab.isBlockStart(address) else {
         Diagnostics.invalidPointer(address)
     }

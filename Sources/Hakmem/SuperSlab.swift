@@ -44,11 +44,24 @@ enum SuperSlab {
     /// holding that slot, whose offset in the header `slabHead` stores ready to add.
     @inline(__always)
     static func slab(containing address: UInt) -> Slab {
+        let (base, offset) = descriptorLocation(containing: address)
+        return slab(base, offset)
+    }
+
+    /// `slab(containing:)` in two parts, the SuperSlab and the descriptor's offset in it, for
+    /// free's hit path: it reaches the descriptor's fields as base + offset + field in one
+    /// addressing mode, with no register holding the descriptor's address (one instruction).
+    @inline(__always)
+    static func descriptorLocation(containing address: UInt) -> (base: UnsafeRawPointer, offset: Int) {
         // Pointer arithmetic rather than integer: it lets the offsets fold into addressing modes.
         let base = UnsafeRawPointer(bitPattern: address & ~UInt(size &- 1)).unsafelyUnwrapped
         let slot = Int(truncatingIfNeeded: (address &>> UInt(slotShift)) & UInt(slotCount &- 1))
-        let offset = Int(base.load(fromByteOffset: slabHeadOffset &+ slot &* 2, as: UInt16.self))
-        return UnsafeMutableRawPointer(mutating: base + offset).assumingMemoryBound(to: SlabMeta.self)
+        return (base, Int(base.load(fromByteOffset: slabHeadOffset &+ slot &* 2, as: UInt16.self)))
+    }
+
+    @inline(__always)
+    static func slab(_ base: UnsafeRawPointer, _ offset: Int) -> Slab {
+        UnsafeMutableRawPointer(mutating: base + offset).assumingMemoryBound(to: SlabMeta.self)
     }
 
     /// What `slabHead` holds for the slots of a slab starting at slot `first`.
