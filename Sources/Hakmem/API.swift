@@ -240,9 +240,11 @@ func freeToOtherThread(_ address: UInt, superSlab base: UnsafeRawPointer, descri
     guard slab.pointee.state == SlabMeta.active, slab.isBlockStart(address) else {
         Diagnostics.invalidPointer(address)
     }
-    let rootHeap = ThreadCache.root.pointee.heap
-    guard rootHeap != 0, !Options.current.checked else { return freeToOtherThreadUnusual(address, slab) }
-    RemoteFrees.free(address, into: slab, heap: UnsafeMutablePointer<ThreadHeap>(bitPattern: rootHeap).unsafelyUnwrapped)
+    // `owner_tag` is the heap, except in checked mode and before the thread has a heap, where it
+    // is 0: one test covers both cases `freeToOtherThreadUnusual` takes.
+    let ownerTag = ThreadCache.root.pointee.owner_tag
+    guard ownerTag != 0 else { return freeToOtherThreadUnusual(address, slab) }
+    RemoteFrees.free(address, into: slab, heap: UnsafeMutablePointer<ThreadHeap>(bitPattern: ownerTag).unsafelyUnwrapped)
 }
 
 /// A valid block not on the hit path in checked mode, or freed by a thread without a heap yet.

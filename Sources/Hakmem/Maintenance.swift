@@ -12,13 +12,16 @@ let lastSharedMaintenance = Atomic<UInt64>(0)
 enum Maintenance {
     static let refillWeight = 16
     static let remoteFreeWeight = 1
-    static let countdownStart = 256
+    /// 256 remote frees or 16 refills take the countdown below 0. Below 0 rather than to 0: the
+    /// sign test folds into the decrement of memory (`decq; js`), where `<= 0` took a load, a
+    /// decrement, a store and a test (remote frees: 3 instructions each).
+    static let countdownStart = 255
 
     /// Counts a slow-path event of the calling thread and runs maintenance when enough are due.
     @inline(__always)
     static func count(_ weight: Int, in heap: UnsafeMutablePointer<ThreadHeap>) {
         heap.pointee.eventsBeforeMaintenance &-= weight
-        if _slowPath(heap.pointee.eventsBeforeMaintenance <= 0) { due(heap) }
+        if _slowPath(heap.pointee.eventsBeforeMaintenance < 0) { due(heap) }
     }
 
     @inline(never)
