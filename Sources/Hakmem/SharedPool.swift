@@ -36,6 +36,8 @@ struct PoolState: ~Copyable {
     var emptySpans: UnsafeMutablePointer<ListEnds<SlabMeta>>
     /// Per class: slabs formatted for the class and not yet given back.
     var slabsInUse: UnsafeMutablePointer<Int>
+    /// Bytes faulted in ahead of carves (`Slab.carve`): added by the carving thread, without the lock.
+    let bytesPopulated: Atomic<UInt>
 }
 
 struct PoolCounters {
@@ -104,6 +106,7 @@ enum SharedPool {
         }
         let slots = SizeClass.slotsPerSlab(ofClass: c)
         var slab: Slab
+        var freshPages = false
         if let empty = emptyList(slots: slots).popFront() {
             state!.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
             slab = empty
@@ -116,8 +119,9 @@ enum SharedPool {
             purgeEmptySpansLocked(bytes: slots &* SuperSlab.slotSize)
             guard let claimed = claimSlots(slots) else { return nil }
             slab = claimed
+            freshPages = true
         }
-        slab.format(forClass: c, owner: owner)
+        slab.format(forClass: c, owner: owner, freshPages: freshPages)
         state!.pointee.slabsInUse[c] &+= 1
         return slab
     }
@@ -410,6 +414,10 @@ enum SharedPool {
     }
 
     static var counters: PoolCounters { state!.pointee.counters }
+    static var bytesPopulated: UInt { state!.pointee.bytesPopulated.load(ordering: .relaxed) }
+    static func countPopulated(bytes: Int) {
+        state!.pointee.bytesPopulated.wrappingAdd(UInt(bytes), ordering: .relaxed)
+    }
     static var cachedSuperSlabs: Int { state!.pointee.cachedCount }
     static var emptySlabBytes: Int { state!.pointee.emptySpanBytes }
 }

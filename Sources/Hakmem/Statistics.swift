@@ -138,6 +138,8 @@ enum Statistics {
         out.append(s.emptySlabBytes >> 10)
         out.append(", purged ")
         out.append(s.pool.bytesPurged >> 10)
+        out.append(", populated ahead of use ")
+        out.append(s.populatedBytes >> 10)
         out.append(", process resident ")
         out.append(s.residentBytes >> 10)
         out.append(", peak resident ")
@@ -186,6 +188,7 @@ enum Statistics {
         field(&out, "bytes_mapped", s.mappedBytes)
         field(&out, "bytes_empty_kept", UInt(s.emptySlabBytes))
         field(&out, "bytes_purged", s.pool.bytesPurged)
+        field(&out, "bytes_populated", s.populatedBytes)
         field(&out, "bytes_resident", s.residentBytes)
         field(&out, "bytes_peak_resident", s.peakResidentBytes)
         field(&out, "pool_lock_acquisitions", s.poolLockAcquisitions)
@@ -212,6 +215,7 @@ struct Snapshot {
     var huge: HugeCounters
     var cachedSuperSlabs: Int
     var emptySlabBytes: Int
+    var populatedBytes: UInt
     var mappedBytes: UInt
     var residentBytes: UInt
     var peakResidentBytes: UInt
@@ -277,7 +281,7 @@ struct Snapshot {
         let live = pool.superSlabsMapped &- pool.superSlabsUnmapped
         return Snapshot(
             classes: classes, slabsInUse: slabsInUse, pool: pool, huge: huge,
-            cachedSuperSlabs: cached, emptySlabBytes: empty,
+            cachedSuperSlabs: cached, emptySlabBytes: empty, populatedBytes: SharedPool.bytesPopulated,
             mappedBytes: live &* UInt(SuperSlab.size) &+ huge.mappedBytes,
             residentBytes: Snapshot.processResidentBytes(), peakResidentBytes: Snapshot.peakResidentBytes(),
             poolLockAcquisitions: SharedPool.lock.acquisitions, poolLockContended: SharedPool.lock.contendedAcquisitions,

@@ -41,6 +41,66 @@ final class SlabTests: XCTestCase {
         SharedPool.releaseSlab(again)
     }
 
+    /// Pages of `range` the kernel has resident, by mincore.
+    private func residentPages(_ start: UInt, pages: Int) -> [Bool] {
+        var vector = [UInt8](repeating: 0, count: pages)
+        guard mincore(UnsafeMutableRawPointer(bitPattern: start)!, pages * OS.pageSize, &vector) == 0 else {
+            XCTFail("mincore failed: errno \(errno)")
+            return []
+        }
+        return vector.map { $0 & 1 == 1 }
+    }
+
+    func testACarveAsksForExactlyThePagesItsLinksAreWrittenInto() {
+        let page = UInt(OS.pageSize)
+        let base: UInt = 0x7f00_0000_0000
+        func pages(_ count: UInt32, _ size: UInt, _ first: UInt) -> [UInt]? {
+            Slab.pagesWritten(byCarving: count, blocksOf: size, from: first).map {
+                let start = UInt(bitPattern: $0.start)
+                return [(start - base) / page, UInt($0.length) / page]
+            }
+        }
+        XCTAssertEqual(pages(341, 48, base), [0, 4], "341 blocks of 48 B: links in bytes 0 ..< 16 336")
+        XCTAssertEqual(pages(341, 48, base + 48 * 341), [3, 5], "the next batch: bytes 16 368 ..< 32 696, pages 3 to 7")
+        XCTAssertEqual(pages(4, 4096, base), [0, 4], "one link per page")
+        XCTAssertEqual(pages(1, 16, base + page - 16), [0, 1], "a link in the last bytes of a page")
+        XCTAssertEqual(pages(256, 16, base + page - 8), [0, 2], "a batch crossing a page boundary")
+        XCTAssertNil(pages(2, 8192, base), "blocks of two pages: only their first pages are written")
+        XCTAssertNil(pages(0, 64, base), "an empty batch")
+    }
+
+    func testOnlySlabsOfUnusedSlotsPopulateTheirCarvesAndOnlyThePagesCarved() {
+        SharedPool.maintain(now: 0, force: true)   // no EMPTY slab left: the next slab is claimed
+        let c = SizeClass.index(forSize: 64)
+        guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        XCTAssertEqual(slab.pointee.freshPages, 1, "slab of UNUSED slots not marked fresh")
+        let start = slab.pointee.spanStart
+        XCTAssertEqual(residentPages(start, pages: 16), Array(repeating: false, count: 16), "an UNUSED slot has resident pages")
+        var populatedBefore = SharedPool.bytesPopulated
+        let (_, count) = slab.carve()
+        XCTAssertEqual(Int(count), 16384 / 64)
+        if OS.populateUnsupported {
+            print("MADV_POPULATE_WRITE is not supported by this kernel: carves take their faults one by one")
+        } else {
+            XCTAssertEqual(SharedPool.bytesPopulated - populatedBefore, 16384, "the carve did not populate its 4 pages")
+        }
+        let transparentHugePagesAlways = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8))?
+            .contains("[always]") ?? false
+        if !transparentHugePagesAlways {
+            XCTAssertEqual(residentPages(start, pages: 16), Array(repeating: true, count: 4) + Array(repeating: false, count: 12),
+                           "resident pages after one carve")
+        }
+        SharedPool.releaseSlab(slab)
+        guard var again = SharedPool.acquireSlab(forClass: c, owner: 0x2000) else { return XCTFail("no slab") }
+        XCTAssertTrue(again == slab, "EMPTY slab not reused")
+        XCTAssertEqual(again.pointee.freshPages, 0, "a reused EMPTY slab marked fresh: its pages may be resident")
+        populatedBefore = SharedPool.bytesPopulated
+        _ = again.carve()
+        XCTAssertEqual(SharedPool.bytesPopulated, populatedBefore, "a carve of a reused slab populated pages")
+        SharedPool.releaseSlab(again)
+        SharedPool.maintain(now: 0, force: true)
+    }
+
     func testFreesRangeCheckAcceptsOnlyAlignedAddressesInAMappedSuperSlab() {
         let c = SizeClass.index(forSize: 64)
         guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }

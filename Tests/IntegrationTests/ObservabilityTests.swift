@@ -41,7 +41,7 @@ final class ObservabilityTests: XCTestCase {
         let data = try XCTUnwrap(FileManager.default.contents(atPath: path), "no JSON statistics written to \(path)")
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         let json = try XCTUnwrap(object, "statistics file is not a JSON object: \(String(decoding: data, as: UTF8.self))")
-        for key in ["classes", "superslabs_mapped", "bytes_mapped", "bytes_purged", "bytes_peak_resident",
+        for key in ["classes", "superslabs_mapped", "bytes_mapped", "bytes_purged", "bytes_populated", "bytes_peak_resident",
                     "pool_lock_acquisitions", "pool_lock_contended"] {
             XCTAssertNotNil(json[key], "JSON statistics lack \(key)")
         }
