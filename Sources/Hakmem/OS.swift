@@ -42,6 +42,8 @@ enum OS {
     static let pageSize = 4096
     static let enomem: Int32 = 12
     static let einval: Int32 = 22
+    static let eagain: Int32 = 11
+    static let eintr: Int32 = 4
 
     private static let protReadWrite: Int32 = 0x1 | 0x2
     private static let mapPrivateAnonymous: Int32 = 0x02 | 0x20
@@ -101,16 +103,24 @@ enum OS {
         _ = c_madvise(address, length, madviseDontNeed)
     }
 
-    /// Kernels before 5.14 do not know MADV_POPULATE_WRITE; after the first refusal it is not asked again.
+    /// Set once the kernel refuses MADV_POPULATE_WRITE for good: kernels before 5.14 do not know
+    /// it (EINVAL), and a sandbox may forbid it (EPERM, ENOSYS). Then it is not asked again.
     nonisolated(unsafe) static var populateUnsupported = false
 
     /// Faults in pages about to be written, in one system call instead of a fault per page. Only
-    /// a hint: on failure (an old kernel, no memory now) the writes fault as they would have.
-    /// Returns whether the kernel did it.
+    /// a hint: on failure the writes fault as they would have, and the caller's errno is kept (a
+    /// malloc that succeeds leaves errno alone). Returns whether the kernel did it.
     static func populate(_ address: UnsafeMutableRawPointer, _ length: Int) -> Bool {
         if populateUnsupported { return false }
+        let errno = c_errno_location()
+        let saved = errno.pointee
         if c_madvise(address, length, madvisePopulateWrite) == 0 { return true }
-        if c_errno_location().pointee == einval { populateUnsupported = true }
+        // ENOMEM, EAGAIN, EINTR: memory is short now; later calls may succeed.
+        switch errno.pointee {
+        case enomem, eagain, eintr: break
+        default: populateUnsupported = true
+        }
+        errno.pointee = saved
         return false
     }
 

@@ -101,6 +101,16 @@ final class SlabTests: XCTestCase {
         SharedPool.maintain(now: 0, force: true)
     }
 
+    func testAFailedPopulateKeepsTheCallersErrno() {
+        guard let page = OS.mapAnonymous(OS.pageSize) else { return XCTFail("no page") }
+        OS.unmap(page, OS.pageSize)
+        let wasUnsupported = OS.populateUnsupported
+        errno = EDOM
+        XCTAssertFalse(OS.populate(page, OS.pageSize), "populated an unmapped page")
+        XCTAssertEqual(errno, EDOM, "populate changed errno")
+        XCTAssertEqual(OS.populateUnsupported, wasUnsupported, "a range the kernel has no memory for (ENOMEM) turned populate off")
+    }
+
     func testFreesRangeCheckAcceptsOnlyAlignedAddressesInAMappedSuperSlab() {
         let c = SizeClass.index(forSize: 64)
         guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
