@@ -41,7 +41,7 @@ final class SlabTests: XCTestCase {
         SharedPool.releaseSlab(again)
     }
 
-    /// Pages of `range` the kernel has resident, by mincore.
+    /// For each of the `pages` pages from `start`, whether the kernel has it resident (mincore).
     private func residentPages(_ start: UInt, pages: Int) -> [Bool] {
         var vector = [UInt8](repeating: 0, count: pages)
         guard mincore(UnsafeMutableRawPointer(bitPattern: start)!, pages * OS.pageSize, &vector) == 0 else {
