@@ -20,6 +20,7 @@ struct IntrusiveList<Node: ListNode & ~Copyable> {
     let ends: UnsafeMutablePointer<ListEnds<Node>>
 
     var first: UnsafeMutablePointer<Node>? { ends.pointee.first }
+    var last: UnsafeMutablePointer<Node>? { ends.pointee.last }
     var isEmpty: Bool { ends.pointee.first == nil }
 
     func pushFront(_ node: UnsafeMutablePointer<Node>) {

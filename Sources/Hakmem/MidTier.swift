@@ -79,6 +79,12 @@ enum MidTier {
             candidate = slab.pointee.next
             scanned &+= 1
             spliceRemoteFrees(of: slab, onto: head, heap: heap)
+            // Nothing left to hand out: to the back, so that the next refill looks at other
+            // slabs' remote frees instead of carving a new slab while they wait for a sweep.
+            if slab.pointee.localFree == nil && slab.pointee.carved == slab.pointee.capacity && slabs.last != slab {
+                slabs.remove(slab)
+                slabs.pushBack(slab)
+            }
         }
         while head.pointee == nil {
             candidate = slabs.first

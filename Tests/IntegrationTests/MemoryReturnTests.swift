@@ -64,6 +64,18 @@ final class MemoryReturnTests: XCTestCase {
                           "memory the big blocks left stayed resident beside the small ones: \(line)")
     }
 
+    func testBlocksFreedByAnotherThreadServeTheNextRound() throws {
+        // 64 MiB of 64 B blocks (of 2 KiB blocks), freed by another thread and allocated again,
+        // three times: the owner's refills must find those frees on any of its hundreds of slabs,
+        // not carve new slabs while the frees wait for a sweep. Until this test the 2 KiB rounds
+        // reached twice the live size.
+        for mode in ["regrow-tiny", "regrow-mid"] {
+            guard let (v, line) = try figures(mode, mib: 64, ["before_kib", "peak_kib"]) else { return }
+            XCTAssertLessThan(v["peak_kib"]! - v["before_kib"]!, 64 * 1024 * 5 / 4,
+                              "\(mode): rounds of blocks freed by another thread did not reuse them: \(line)")
+        }
+    }
+
     func testMallocTrimReturnsWhatWasFreed() throws {
         guard let (v, line) = try figures("trim", mib: 64, ["before_kib", "trimmed_kib", "released"]) else { return }
         XCTAssertLessThan(v["trimmed_kib"]!, v["before_kib"]! / 4, "malloc_trim(0) left too much resident: \(line)")

@@ -16,6 +16,11 @@
  *                             arrays does), then allocates and fills MIB MiB of 64 B – 1 KiB
  *                             blocks. Prints resident KiB before, after the big blocks and after
  *                             the small ones: memory one size left should serve the others.
+ *   memory_return regrow-tiny MIB, regrow-mid MIB
+ *                             three times: the main thread allocates and fills MIB MiB of
+ *                             blocks of one size (64 B; 2 KiB), then another thread frees them
+ *                             all. Prints resident KiB before and at the peak: the blocks the
+ *                             other thread freed should serve the next round.
  *
  * Output: one line of key=value pairs. Exit 0 unless something could not be allocated.
  */
@@ -46,6 +51,18 @@ static long resident_kib(void) {
         fclose(f);
     }
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* The process's peak resident set (VmHWM), in KiB. */
+static long peak_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmHWM:", 6) == 0) kib = atol(line + 6);
+    }
+    if (f) fclose(f);
+    return kib;
 }
 
 static uint64_t next(uint64_t *s) {
@@ -211,9 +228,38 @@ static int reuse(long mib) {
     return 0;
 }
 
+static void **regrow_blocks;
+static long regrow_count;
+
+static void *free_all(void *unused) {
+    (void)unused;
+    for (long i = 0; i < regrow_count; i++) free(regrow_blocks[i]);
+    return NULL;
+}
+
+static int regrow(long mib, size_t size) {
+    regrow_count = (long)(((size_t)mib << 20) / size);
+    regrow_blocks = malloc((size_t)regrow_count * sizeof(void *));
+    if (!regrow_blocks) { perror("malloc"); exit(2); }
+    long before = resident_kib();
+    for (int round = 0; round < 3; round++) {
+        for (long i = 0; i < regrow_count; i++) {
+            regrow_blocks[i] = malloc(size);
+            if (!regrow_blocks[i]) { perror("malloc"); exit(2); }
+            memset(regrow_blocks[i], round, size);
+        }
+        pthread_t thread;
+        pthread_create(&thread, NULL, free_all, NULL);
+        pthread_join(thread, NULL);
+    }
+    free(regrow_blocks);
+    printf("before_kib=%ld peak_kib=%ld\n", before, peak_kib());
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse MIB\n");
+        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse|regrow-tiny|regrow-mid MIB\n");
         return 2;
     }
     long mib = atol(argv[2]);
@@ -221,6 +267,8 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "idle") == 0) return idle(mib);
     if (strcmp(argv[1], "trim") == 0) return trim(mib);
     if (strcmp(argv[1], "reuse") == 0) return reuse(mib);
+    if (strcmp(argv[1], "regrow-tiny") == 0) return regrow(mib, 64);
+    if (strcmp(argv[1], "regrow-mid") == 0) return regrow(mib, 2048);
     fprintf(stderr, "memory_return: unknown mode %s\n", argv[1]);
     return 2;
 }
