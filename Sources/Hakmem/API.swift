@@ -40,14 +40,14 @@ func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
 
 /// A block of class `c`: a pop from the thread's allocation list, else a refill. Before the
 /// allocator's start-up every list is empty, so the first call of each thread refills. A pop is
-/// counted for MidTier (Large lists stay empty; a Tiny pop counts nothing, see `countPop`).
+/// counted for a Mid class (Large lists stay empty; a Tiny pop counts nothing, see `countPop`).
 @inline(__always)
 func allocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
     let root = ThreadCache.root
     let head = ThreadCache.heads(root) + c
     if let hit = head.pointee {
         head.pointee = hit.load(as: UnsafeMutableRawPointer?.self)
-        MidTier.countPop(hit, ofClass: c, root: root)
+        ClassLists.countPop(hit, ofClass: c, root: root)
         return hit
     }
     return refillAndAllocate(fromClass: c)

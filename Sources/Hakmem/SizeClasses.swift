@@ -66,7 +66,7 @@ enum SizeClass {
     static func isLarge(_ c: Int) -> Bool { blockSize(ofClass: c) > midLimit }
 
     /// The class of `tinyLimit` and that of `midLimit`: classes in between (exclusive, inclusive)
-    /// are Mid, served by the per-thread lists of MidTier.swift.
+    /// are Mid: their pops are counted, so their slabs know exactly what they hold (ClassLists.swift).
     static let lastTinyClass = 20
     static let lastMidClass = 44
 

@@ -2,16 +2,17 @@
 //
 // Free-list sharding (as in mimalloc): a slab has three lists, so no list is ever popped by
 // more than one thread and none needs a compare-and-swap to pop (no ABA):
-//   - the allocation list: while the slab is its owner's current slab for the class, this list
-//     lives in the thread root (`hakmem_thread_root.heads[c]`), popped by the malloc hit path;
-//   - `localFree`: blocks freed by the owner thread (plain stores) while the slab is parked;
+//   - the allocation list, in the thread root (`hakmem_thread_root.heads[c]`), popped by the
+//     malloc hit path. A slab of 320 B – 64 KiB blocks shares it with its owner's other slabs of
+//     the class (ClassLists.swift); of smaller blocks, only while it is the class's current slab
+//     (so in checked mode, for every class);
+//   - `localFree`: blocks at home: sent there by a walk of the class list, or freed by the owner
+//     while the slab is parked or after the owner exited;
 //   - `threadFree`: blocks freed by other threads, a lock-free stack they push onto; only the
 //     owner (or, after the owner exited, the thread that adopts the slab) takes it, all at once.
-// The owner's free pushes onto the list `freeTarget` names: `localFree` while parked, the
-// allocation list itself while current, so a block freed to the current slab is reused at once.
-// A Mid slab (MidTier.swift) is never current or parked while its thread lives: its frees always
-// go to the class's allocation list, shared with the thread's other slabs of the class, and its
-// countdown is the exact number of its blocks the program holds.
+// The owner's free pushes onto the list `freeTarget` names: the allocation list while the slab
+// is listed (ClassLists) or current, `localFree` while it is parked, so a freed block is the
+// next one handed out.
 //
 // Ownership: `owner` is the ThreadHeap address of the owning thread, `Slab.abandoned` after that
 // thread exited, or 0 while the slab sits in the shared pool. Only the owner touches the
@@ -19,16 +20,18 @@
 //
 // Counting: one countdown, `freesUntilEmpty`, decremented by every owner free. While the slab is
 // parked it holds the live blocks not yet home (`live` minus those on `localFree`), so the free
-// that brings the last one home sees 0 and takes the slow path. While the slab is current it
-// starts at `currentCountdown`, and what it has counted down is the number of frees pushed onto
-// the allocation list (statistics count them when the slab stops being current).
+// that brings the last one home sees 0 and takes the slow path. While a listed slab's blocks are
+// on the class list, it counts the blocks held, exactly (Mid) or as a lower bound (Tiny); see
+// ClassLists.swift. While the slab is current it starts at `currentCountdown`,
+// and what it has counted down is the number of frees pushed onto the allocation list
+// (statistics count them when the slab stops being current).
 import Synchronization
 
 struct SlabMeta: ~Copyable {
     // First cache line: what the owner's free path reads and writes.
     var localFree: UnsafeMutableRawPointer?
-    /// Address of the list the owner's frees push onto: `localFree`, or while the slab is current
-    /// the owner's allocation list for the class (in its thread root).
+    /// Address of the list the owner's frees push onto: `localFree`, or while the slab is listed or
+    /// current the owner's allocation list for the class (in its thread root).
     var freeTarget: UInt
     /// See the file comment: live blocks not yet home (parked), or a countdown of frees (current).
     var freesUntilEmpty: UInt32
@@ -52,8 +55,15 @@ struct SlabMeta: ~Copyable {
     var previous: UnsafeMutablePointer<SlabMeta>?
     /// 1 while an entirely free slab is kept parked by its owner for reuse (see ThreadCache).
     var keptFree: UInt8
-    /// 1 while a Mid slab's blocks are being taken out of its owner's list (MidTier).
+    /// 1 while a listed slab's blocks are being taken out of its owner's list (ClassLists).
     var leaving: UInt8
+    /// 1 once a listed slab's countdown ran out: it may be empty, and the next walk of its
+    /// class's list finds out (ClassLists).
+    var mayBeEmpty: UInt8
+    /// While a walk of the class list runs: a marked slab's blocks it left on the hot top.
+    var onHotTop: UInt8
+    /// A listed slab's countdown when it was last set other than by a free (ClassLists.setCountdown).
+    var countdownAtSettle: UInt32
     /// 1 if the slab's slots were UNUSED when it was claimed: its pages past `carved` have never
     /// been touched, so a carve may fault them in with one call (see `carve`).
     var freshPages: UInt8
@@ -276,6 +286,7 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         pointee.freesUntilEmpty = 0
         pointee.threadFree.store(0, ordering: .relaxed)
         pointee.keptFree = 0
+        pointee.mayBeEmpty = 0
         pointee.freshPages = freshPages ? 1 : 0
         pointee.state = SlabMeta.active
         pointee.owner.store(owner, ordering: .releasing)

@@ -2,11 +2,13 @@
 // HAKMEM_STATS=json:PATH, and on demand through hakmem_stats_print().
 //
 // Counting never touches a hit path. Per class and per thread (in the ThreadHeap, written only
-// by its thread): blocks handed to the thread's allocation list (allocations: what is still in a
-// list is subtracted when counted), frees the owner found on its slabs' local lists, and frees by
-// other threads (counted by the freeing thread when it pushes). Exited threads' counters are
-// folded into process totals under the pool lock. A report sums the totals and every heap; the
-// figures of threads still running may trail by the blocks in their lists.
+// by its thread): allocations and the owner's frees, worked out from what went through the
+// thread's class lists (ClassLists.settleStatistics) or, for per-slab lists, from the blocks
+// handed to a list (what is still in it is subtracted when counted) and those found on a slab's
+// local list; and frees by other threads (counted by the freeing thread when it pushes). Exited
+// threads' counters are folded into process totals under the pool lock. A report settles its
+// own thread and sums the totals and every heap; the figures of threads still running trail by
+// what they have not settled yet.
 import CHakmem
 
 struct ClassCounters {
@@ -235,13 +237,12 @@ struct Snapshot {
         let classes = scratch!.assumingMemoryBound(to: ClassCounters.self)
         let slabsInUse = (scratch! + SizeClass.count * MemoryLayout<ClassCounters>.stride).assumingMemoryBound(to: Int.self)
         // The reporting thread's frees onto its current slabs' allocation lists are counted when
-        // a slab stops being current; count them now.
-        // Its Mid lists' pops and frees are counted now too (MidTier).
+        // a slab stops being current, those through its class lists when settled: count them now.
         let heads = ThreadCache.heads(ThreadCache.root)
         if let own = UnsafeMutablePointer<ThreadHeap>(bitPattern: ThreadCache.root.pointee.heap) {
             for c in 0..<SizeClass.count {
                 own.pointee.current[c]?.settleCurrentCountdown()
-                if MidTier.pools(c) { MidTier.settleStatistics(ofClass: c, heap: own, listed: Statistics.listLength(heads[c])) }
+                if ClassLists.serves(c) { ClassLists.settleStatistics(ofClass: c, heap: own, listed: Statistics.listLength(heads[c])) }
             }
         }
         let lock = SharedPool.lock
@@ -267,14 +268,14 @@ struct Snapshot {
         let cached = SharedPool.cachedSuperSlabs
         let empty = SharedPool.emptySlabBytes
         lock.unlock()
-        // The reporting thread's own Tiny allocation lists hold blocks not yet allocated; its Mid
-        // slabs hold freed blocks at home, not counted until they leave.
+        // The reporting thread's own per-slab allocation lists hold blocks not yet allocated; its
+        // class lists' slabs hold freed blocks at home, not counted until they leave.
         let ownHeap = UnsafeMutablePointer<ThreadHeap>(bitPattern: ThreadCache.root.pointee.heap)
         for c in 0..<SizeClass.count {
-            if !MidTier.pools(c) {
+            if !ClassLists.serves(c) {
                 classes[c].handedOut &-= Statistics.listLength(heads[c])
             } else if let ownHeap {
-                classes[c].freed &+= MidTier.homeBlocks(ofClass: c, heap: ownHeap)
+                classes[c].freed &+= ClassLists.homeBlocks(ofClass: c, heap: ownHeap)
             }
         }
         let huge = HugeBlocks.counters

@@ -1,11 +1,13 @@
-// Thread cache: each thread's heap of slabs, one current slab per Tiny class.
+// Thread cache: each thread's heap of slabs, and what runs when an allocation list is empty
+// (refill), the periodic sweep of the thread's slabs, and thread exit (hand everything back).
 //
 // The hit paths (API.swift) touch only the thread root (`hakmem_thread_root`, initial-exec TLS):
-// malloc pops `heads[c]`, the allocation list of the current slab of class c. A Mid class's list
-// holds the blocks of all the thread's slabs of the class instead (MidTier.swift, where refill,
-// sweep and exit hand Mid classes). This file holds what runs when that list is empty (refill),
-// the periodic sweep of the thread's parked slabs, and what runs when the thread exits (hand
-// everything back).
+// malloc pops `heads[c]`, the allocation list of class c. For the classes of 320 B – 64 KiB it
+// holds the blocks of all the thread's slabs of the class (ClassLists.swift, which refills,
+// sweeps and sends home those classes). The rest is here: the classes up to 256 B (and every
+// class in checked mode), where each class has one current slab whose free blocks make up the
+// list and the others are parked with their own free lists, and the Large classes, whose
+// one-block slabs are parked and never current.
 //
 // Ownership: a ThreadHeap and every slab it owns are touched only by the owning thread; other
 // threads reach its slabs only through their atomic `threadFree` stacks. When the thread exits,
@@ -18,9 +20,10 @@ struct ThreadHeap {
     var nextUnused: UnsafeMutablePointer<ThreadHeap>?
     /// Link of the list of every heap, for statistics (under the pool lock).
     var nextInAll: UnsafeMutablePointer<ThreadHeap>?
-    /// Per class: the current slab, whose allocation list is `heads[c]` in the thread root.
+    /// Per class: the current slab, whose free blocks are the allocation list `heads[c]`.
     var current: UnsafeMutablePointer<Slab?>
-    /// Per class: owned slabs that are not current, least recently looked at first.
+    /// Per class: owned slabs that are not current. Parked ones least recently looked at first;
+    /// a listed class's slabs in ClassLists' order.
     var others: UnsafeMutablePointer<ListEnds<SlabMeta>>
     /// Per class: this thread's statistics counters.
     var counters: UnsafeMutablePointer<ClassCounters>
@@ -32,8 +35,8 @@ struct ThreadHeap {
     var lastSweep: UInt64
     /// Bytes of entirely free slabs kept parked (`keptFree`) instead of going back to the pool.
     var keptFreeBytes: Int
-    /// Per class: the state of the thread's Mid list (MidTier).
-    var mid: UnsafeMutablePointer<MidClassState>
+    /// Per class: the state of the thread's class list (ClassLists).
+    var lists: UnsafeMutablePointer<ClassListState>
     /// Slow-path events left before this thread runs maintenance (see Maintenance.count); frees
     /// into other threads' slabs count too, since a thread that only frees (a consumer) must
     /// still let the memory it frees go back to the system.
@@ -43,10 +46,10 @@ struct ThreadHeap {
 enum ThreadCache {
     /// Owned slabs looked at per refill before asking the shared pool for a new one.
     static let refillScanLimit = 8
-    /// Entirely free slabs a thread keeps for reuse (up to the purge delay, at most one per
-    /// class) before giving them back: a program that frees and reallocates a Large block, or
-    /// the last blocks of a slab, in a loop would otherwise take the pool lock and purge pages on
-    /// every round. Only the thread itself gives them back, on a slow path, so a thread that goes
+    /// Entirely free parked slabs a thread keeps for reuse (up to the purge delay, at most one per
+    /// class; ClassLists keeps its own) before giving them back: a program that frees and
+    /// reallocates the last blocks of a slab in a loop would otherwise take the pool lock and
+    /// purge pages on every round. Only the thread itself gives them back, on a slow path, so a thread that goes
     /// idle after a burst keeps them: hence one per class, not a budget's worth.
     static let keptFreeBudget = 4 << 20
 
@@ -105,9 +108,9 @@ enum ThreadCache {
         let countersBytes = SizeClass.count * MemoryLayout<ClassCounters>.stride
         let checkedBytes = SizeClass.count * MemoryLayout<UInt>.stride
         let chainBytes = RemoteFrees.slotCount * MemoryLayout<RemoteChain>.stride
-        let midBytes = SizeClass.count * MemoryLayout<MidClassState>.stride
+        let listBytes = SizeClass.count * MemoryLayout<ClassListState>.stride
         guard let raw = Metadata.allocate(MemoryLayout<ThreadHeap>.stride + currentBytes + othersBytes + countersBytes
-                                          + checkedBytes + chainBytes + midBytes)
+                                          + checkedBytes + chainBytes + listBytes)
         else { return nil }
         let heap = raw.assumingMemoryBound(to: ThreadHeap.self)
         var cursor = raw + MemoryLayout<ThreadHeap>.stride
@@ -121,7 +124,7 @@ enum ThreadCache {
         cursor += checkedBytes
         heap.pointee.remoteChains = cursor.assumingMemoryBound(to: RemoteChain.self)
         cursor += chainBytes
-        heap.pointee.mid = cursor.assumingMemoryBound(to: MidClassState.self)
+        heap.pointee.lists = cursor.assumingMemoryBound(to: ClassListState.self)
         return heap
     }
 
@@ -130,7 +133,7 @@ enum ThreadCache {
         guard let heap = heap() else { return nil }
         // Before taking more memory, a moment to give some back.
         Maintenance.count(Maintenance.refillWeight, in: heap)
-        if MidTier.pools(c) { return MidTier.refill(c, heap: heap) }
+        if ClassLists.serves(c) { return ClassLists.refill(c, heap: heap) }
         let head = heads(root) + c
         if var slab = heap.pointee.current[c] {
             if let block = take(&slab, into: head, heap: heap) { return block }
@@ -188,7 +191,7 @@ enum ThreadCache {
     /// budget allows, else give it back. A current slab just ran its countdown out: reset it.
     static func slabCountdownEnded(_ slab: Slab) {
         let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: root.pointee.heap)!
-        if MidTier.pools(Int(slab.pointee.classIndex)) { return MidTier.slabEmptied(slab, heap: heap) }
+        if ClassLists.serves(Int(slab.pointee.classIndex)) { return ClassLists.slabEmptied(slab, heap: heap) }
         if slab.isCurrent { return slab.settleCurrentCountdown() }
         let parked = others(heap, Int(slab.pointee.classIndex))
         parked.remove(slab)
@@ -223,8 +226,8 @@ enum ThreadCache {
         if !force && now &- heap.pointee.lastSweep < UInt64(Options.current.purgeDelayMilliseconds / 2) { return }
         heap.pointee.lastSweep = now
         let delay = force ? 0 : UInt32(Options.current.purgeDelayMilliseconds)
-        if !Options.current.checked { MidTier.sweep(heap: heap, force: force) }
-        for c in 0..<SizeClass.count where !MidTier.pools(c) {
+        if !Options.current.checked { ClassLists.sweep(heap: heap, force: force) }
+        for c in 0..<SizeClass.count where !ClassLists.serves(c) {
             let parked = others(heap, c)
             var candidate = parked.first
             while let slab = candidate {
@@ -250,7 +253,7 @@ enum ThreadCache {
         if Options.current.checked { CheckedMode.returnLists(of: heap) }
         RemoteFrees.flushAll(heap)
         for c in 0..<SizeClass.count {
-            if MidTier.pools(c) { MidTier.sendHome(ofClass: c, heap: heap) }
+            if ClassLists.serves(c) { ClassLists.sendHome(ofClass: c, heap: heap) }
             if let slab = heap.pointee.current[c] {
                 heap.pointee.current[c] = nil
                 slab.park()

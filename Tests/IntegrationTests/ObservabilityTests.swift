@@ -34,6 +34,25 @@ final class ObservabilityTests: XCTestCase {
         }
     }
 
+    func testStatisticsCountEveryAllocationAndFreeOfAClass() throws {
+        // Three threads allocate and free a known number of 720 B blocks through their class
+        // lists (the hit paths count nothing); the exit report must count each one, the main
+        // thread's too, although it never exits before the report.
+        let r = try Run.command(Harness.program("counted"), ["3"], preload: true, environment: ["HAKMEM_STATS": "1"])
+        XCTAssertTrue(r.exitedZero, "counted 3 with HAKMEM_STATS=1: \(r.transcript)")
+        let printed = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = try XCTUnwrap(Int(printed.dropFirst("expected=".count)), "counted printed no expected count: \(r.transcript)")
+        var counts: [Int] = []
+        for line in r.stderr.split(separator: "\n") {
+            let numbers = line.split(separator: " ").compactMap { Int($0) }
+            if numbers.count == 6 && numbers[1] == 768 { counts = numbers }
+        }
+        XCTAssertEqual(counts.count, 6, "no row for the 768 B class: \(Run.tail(r.stderr))")
+        guard counts.count == 6 else { return }
+        XCTAssertEqual(counts[2], expected, "allocations of 720 B blocks miscounted: \(Run.tail(r.stderr))")
+        XCTAssertEqual(counts[3], expected, "frees of 720 B blocks miscounted: \(Run.tail(r.stderr))")
+    }
+
     func testJSONStatisticsAtExit() throws {
         let path = Harness.scratch.appendingPathComponent("stats-\(UUID().uuidString).json").path
         let r = try stressWith(["HAKMEM_STATS": "json:\(path)"])

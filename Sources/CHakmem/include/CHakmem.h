@@ -9,21 +9,22 @@
 #define HAKMEM_CLASS_SLOTS 64
 
 /// One per thread, initial-exec TLS (read with a single %fs-relative access).
-/// `heads[c]` is the allocation list of class c: the blocks of the slab the thread is currently
-/// carving class c from (Tiny), or of all its slabs of the class (Mid, see MidTier.swift);
+/// `heads[c]` is the allocation list of class c: the free blocks of all the thread's slabs of
+/// the class (320 B – 64 KiB, see ClassLists.swift), or of the slab the thread is currently
+/// carving the class from (up to 256 B; every class in checked mode);
 /// only the owning thread reads or writes it. `heap` points at the thread's ThreadHeap, or is 0.
 /// `owner_tag` is what free compares a slab's owner with to take its hit path: `heap`, or 0 in
 /// checked mode, so that every free takes the checking slow path.
 /// `small_class[(size + 15) / 16]` is the class of a request of at most 1 KiB; all zero (class 0,
 /// whose list is empty until the heap exists) until the thread's heap is created.
-/// `mid_pops[c]` counts the blocks of Mid class c taken from `heads[c]` since the thread's
-/// statistics were last settled (MidTier.swift).
+/// `list_pops[c]` counts the blocks of Mid class c taken from `heads[c]` since the thread's
+/// statistics were last settled (ClassLists.swift); Tiny pops are not counted.
 typedef struct HakmemThreadRoot {
     void *heads[HAKMEM_CLASS_SLOTS];
     uintptr_t heap;
     uintptr_t owner_tag;
     uint8_t small_class[72];
-    uint64_t mid_pops[HAKMEM_CLASS_SLOTS];
+    uint64_t list_pops[HAKMEM_CLASS_SLOTS];
 } HakmemThreadRoot;
 
 extern __thread HakmemThreadRoot hakmem_thread_root

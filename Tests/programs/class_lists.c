@@ -1,14 +1,17 @@
-/* mid_tier — the Mid tier's per-thread lists (Sources/Hakmem/MidTier.swift).
+/* class_lists — the per-thread class lists of the Tiny and Mid tiers (Sources/Hakmem/ClassLists.swift).
  *
- *   mid_tier order        allocates 200 blocks of 20 000 B (more than three slabs of that
- *                         class), frees one from the first slab and then one from the third,
+ *   class_lists order tiny|mid
+ *                         allocates 200 blocks of 1000 B (20 000 B), more than three slabs of
+ *                         that class, frees one from the first slab and then one from the third,
  *                         and allocates two: the block freed last must come back first, the
  *                         other next, though they belong to different slabs.
  *                         Prints order=lifo (or order=other with the addresses), slabs_apart=0|1.
- *   mid_tier massfree MIB allocates MIB MiB of 1.1 – 60 KiB blocks in one thread, frees them in
- *                         random order and, without another malloc, prints resident KiB at the
- *                         peak and after the frees: the slabs the frees emptied must have gone
- *                         back although all their blocks went through the thread's lists.
+ *   class_lists massfree tiny|mid MIB
+ *                         allocates MIB MiB of 64 B – 1 KiB (1.1 – 60 KiB) blocks in one thread,
+ *                         frees them in random order and, without another malloc, prints
+ *                         resident KiB at the peak and after the frees: the slabs the frees
+ *                         emptied must have gone back although all their blocks went through
+ *                         the thread's lists.
  *
  * Output: one line of key=value pairs. Exit 0 unless something could not be allocated.
  */
@@ -28,14 +31,22 @@ static long resident_kib(void) {
 static void *checked_malloc(size_t size) {
     void *block = malloc(size);
     if (block == NULL) {
-        fprintf(stderr, "mid_tier: malloc(%zu) failed\n", size);
+        fprintf(stderr, "class_lists: malloc(%zu) failed\n", size);
         exit(1);
     }
     return block;
 }
 
-static int order(void) {
-    enum { count = 200, size = 20000 };
+/* The sizes of a tier's blocks, and the most bytes one of its slabs spans. */
+typedef struct {
+    size_t smallest, largest, slab_span;
+} tier;
+
+static const tier tiny = {64, 1024, 64 << 10}, mid = {1100, 61100, 1 << 20};
+
+static int order(tier t) {
+    enum { count = 200 };
+    size_t size = t.largest == tiny.largest ? 1000 : 20000;
     void *blocks[count];
     for (int i = 0; i < count; i++) {
         blocks[i] = checked_malloc(size);
@@ -48,21 +59,22 @@ static int order(void) {
     free(blocks[150]);
     uintptr_t again = (uintptr_t)checked_malloc(size), then = (uintptr_t)checked_malloc(size);
     int lifo = again == second && then == first;
-    printf("order=%s slabs_apart=%d", lifo ? "lifo" : "other", apart >= (1 << 20) || apart <= -(1 << 20));
+    intptr_t span = (intptr_t)t.slab_span;
+    printf("order=%s slabs_apart=%d", lifo ? "lifo" : "other", apart >= span || apart <= -span);
     if (!lifo) printf(" freed=%#lx,%#lx got=%#lx,%#lx", (unsigned long)first, (unsigned long)second,
                       (unsigned long)again, (unsigned long)then);
     printf("\n");
     return 0;
 }
 
-static int massfree(long mib) {
-    long capacity = mib * 1024 / 2 + 16, count = 0;
+static int massfree(tier t, long mib) {
+    long capacity = (long)(((size_t)mib << 20) / ((t.smallest + t.largest) / 2) * 5 / 4) + 16, count = 0;
     void **blocks = checked_malloc((size_t)capacity * sizeof *blocks);
     uint64_t state = 0x9E3779B97F4A7C15u;
     size_t total = 0;
     while (total < (size_t)mib << 20 && count < capacity) {
         state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-        size_t size = 1100 + state % 60000;
+        size_t size = t.smallest + state % (t.largest - t.smallest + 1);
         blocks[count] = checked_malloc(size);
         memset(blocks[count], 1, size);
         total += size;
@@ -83,8 +95,11 @@ static int massfree(long mib) {
 }
 
 int main(int argc, char **argv) {
-    if (argc >= 2 && strcmp(argv[1], "order") == 0) return order();
-    if (argc >= 3 && strcmp(argv[1], "massfree") == 0) return massfree(atol(argv[2]));
-    fprintf(stderr, "usage: mid_tier order | massfree MIB\n");
+    if (argc >= 3 && (strcmp(argv[2], "tiny") == 0 || strcmp(argv[2], "mid") == 0)) {
+        tier t = strcmp(argv[2], "tiny") == 0 ? tiny : mid;
+        if (strcmp(argv[1], "order") == 0) return order(t);
+        if (argc >= 4 && strcmp(argv[1], "massfree") == 0) return massfree(t, atol(argv[3]));
+    }
+    fprintf(stderr, "usage: class_lists order tiny|mid | massfree tiny|mid MIB\n");
     return 2;
 }
