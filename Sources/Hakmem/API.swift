@@ -126,6 +126,12 @@ public func hakmem_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> 
         return nil
     }
     let usable = usableSize(of: pointer, caller: "realloc")
+    // A size above PTRDIFF_MAX (negative here) is no size at all: fail and keep the block, as
+    // glibc does, rather than find that it "fits".
+    guard size > 0 else {
+        OS.setErrno(OS.enomem)
+        return nil
+    }
     // Keep the block when the new size fits and would not waste more than half of it.
     if size <= usable && (size >= usable / 2 || usable <= 128) { return pointer }
     guard let fresh = hakmem_malloc(size) else { return nil }
@@ -147,23 +153,33 @@ public func hakmem_reallocarray(_ pointer: UnsafeMutableRawPointer?, _ count: In
 @_cdecl("hakmem_posix_memalign")
 public func hakmem_posix_memalign(_ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alignment: Int,
                                   _ size: Int) -> Int32 {
-    guard alignment >= MemoryLayout<UnsafeRawPointer>.size, alignment & (alignment &- 1) == 0 else {
+    // Unsigned: 2^63 is a power of two, valid, and unservable (ENOMEM, as glibc).
+    let requested = UInt(bitPattern: alignment)
+    guard requested >= UInt(MemoryLayout<UnsafeRawPointer>.size), requested & (requested &- 1) == 0 else {
         return OS.einval
     }
+    guard requested <= UInt(Int.max) else { return OS.enomem }
     guard let block = allocateAligned(size, alignment: alignment) else { return OS.enomem }
     result.pointee = block
     return 0
 }
 
-/// glibc's memalign: a non-power-of-two alignment is rounded up to the next power of two.
+/// glibc's memalign: a non-power-of-two alignment is rounded up to the next power of two; above
+/// 2^63 it is invalid (EINVAL), and 2^63 itself cannot be served (ENOMEM).
 @_cdecl("hakmem_memalign")
 public func hakmem_memalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    if alignment <= 16 { return hakmem_malloc(size) }
-    guard alignment <= Int.max / 2 + 1 else {
+    let requested = UInt(bitPattern: alignment)
+    if requested <= 16 { return hakmem_malloc(size) }
+    guard requested <= UInt(Int.max) &+ 1 else {
         OS.setErrno(OS.einval)
         return nil
     }
-    return allocateAligned(size, alignment: 1 &<< (Int.bitWidth &- (alignment &- 1).leadingZeroBitCount))
+    let rounded = UInt(1) &<< (UInt.bitWidth &- (requested &- 1).leadingZeroBitCount)
+    guard rounded <= UInt(Int.max) else {
+        OS.setErrno(OS.enomem)
+        return nil
+    }
+    return allocateAligned(size, alignment: Int(rounded))
 }
 
 /// glibc 2.36 makes aligned_alloc an alias of memalign.
@@ -179,7 +195,8 @@ public func hakmem_valloc(_ size: Int) -> UnsafeMutableRawPointer? {
 
 @_cdecl("hakmem_pvalloc")
 public func hakmem_pvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
-    guard size <= Int.max - OS.pageSize else {
+    // Unsigned: a size above PTRDIFF_MAX must not round up past zero to one page.
+    guard UInt(bitPattern: size) <= UInt(Int.max - OS.pageSize) else {
         OS.setErrno(OS.enomem)
         return nil
     }

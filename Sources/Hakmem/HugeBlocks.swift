@@ -89,7 +89,7 @@ enum HugeBlocks {
         // The new pages will be resident: first return as many the pool holds only for reuse
         // (EMPTY slabs), which a huge block cannot use.
         SharedPool.purgeEmptySpans(bytes: length)
-        guard let base = OS.mapAligned(length, alignment: SuperSlab.size) else { return nil }
+        guard let base = OS.mapAligned(length, alignment: SuperSlab.size, accounted: true) else { return nil }
         let lock = self.lock
         lock.lock()
         ChunkMap.mark(UInt(bitPattern: base), length: length, as: ChunkMap.huge)
@@ -117,7 +117,7 @@ enum HugeBlocks {
             if piece.length > length { keepTail(of: piece, from: length) }
         } else {
             // Fresh (zero) pages wherever no piece lands.
-            guard let target = OS.mapAligned(length, alignment: SuperSlab.size) else {
+            guard let target = OS.mapAligned(length, alignment: SuperSlab.size, accounted: true) else {
                 keepTail(of: piece, from: 0)
                 return nil
             }

@@ -55,15 +55,15 @@ enum OS {
 
     /// Maps `length` bytes (a multiple of `alignment`, itself a power of two ≥ a page) aligned to
     /// `alignment`. When the kernel's first choice is not aligned, over-maps and trims the
-    /// excess; either way the result is exclusively ours.
-    static func mapAligned(_ length: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    /// excess; either way the result is exclusively ours. `accounted`: see `mapAnonymous`.
+    static func mapAligned(_ length: Int, alignment: Int, accounted: Bool = false) -> UnsafeMutableRawPointer? {
         guard length > 0, length <= Int.max - alignment else { return nil }
         // The kernel places a mapping just below the previous one, so after an aligned mapping
         // of a multiple of the alignment the next one is often aligned already: one system call.
-        guard let exact = mapAnonymous(length) else { return nil }
+        guard let exact = mapAnonymous(length, accounted: accounted) else { return nil }
         if UInt(bitPattern: exact) & UInt(alignment &- 1) == 0 { return exact }
         _ = c_munmap(exact, length)
-        guard let raw = mapAnonymous(length + alignment) else { return nil }
+        guard let raw = mapAnonymous(length + alignment, accounted: accounted) else { return nil }
         let start = UInt(bitPattern: raw)
         let aligned = (start + UInt(alignment) - 1) & ~(UInt(alignment) - 1)
         let head = Int(aligned - start)
@@ -73,8 +73,15 @@ enum OS {
         return UnsafeMutableRawPointer(bitPattern: aligned)
     }
 
-    static func mapAnonymous(_ length: Int) -> UnsafeMutableRawPointer? {
-        let p = c_mmap(nil, length, protReadWrite, mapPrivateAnonymous | mapNoReserve, -1, 0)
+    /// Maps `length` bytes of zeroed memory. Address space the allocator reserves for itself
+    /// (SuperSlabs, records) is mapped with MAP_NORESERVE: most of it may never be touched.
+    /// A huge block is the program's own request, so it is `accounted` (mapped without it): under
+    /// the kernel's default overcommit heuristic a request larger than the machine could ever
+    /// back then fails at once with ENOMEM, as glibc's malloc does, instead of succeeding (1 TiB
+    /// did) and failing page by page later.
+    static func mapAnonymous(_ length: Int, accounted: Bool = false) -> UnsafeMutableRawPointer? {
+        let flags = mapPrivateAnonymous | (accounted ? 0 : mapNoReserve)
+        let p = c_mmap(nil, length, protReadWrite, flags, -1, 0)
         // MAP_FAILED is (void*)-1.
         if p == nil || UInt(bitPattern: p) == UInt.max { return nil }
         return p

@@ -144,6 +144,110 @@ static void check_malloc_huge(void)
     done(&c);
 }
 
+/* Requests no allocator can serve, passed as size_t values above PTRDIFF_MAX (negative when
+ * seen as signed): each must fail with glibc's errno, and realloc must leave the block as it was. */
+static void check_absurd_requests(void)
+{
+    struct check c = {.name = "absurd-requests"};
+    const size_t sizes[] = {SIZE_MAX, (size_t)PTRDIFF_MAX + 1, SIZE_MAX - 100};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        size_t size = opaque(sizes[i]);
+        unsigned char *small = malloc(opaque(10));
+        if (small == NULL) {
+            fail(&c, "malloc(10) failed");
+            continue;
+        }
+        memset(small, 0x5a, 10);
+        errno = 0;
+        void *p = realloc(small, size);
+        if (p != NULL || errno != ENOMEM)
+            fail(&c, "realloc(small, %zu) = %p errno %d, expected NULL ENOMEM", size, p, errno);
+        if (p == NULL) {
+            for (int k = 0; k < 10; k++)
+                if (small[k] != 0x5a) {
+                    fail(&c, "realloc(small, %zu) failed but changed the block", size);
+                    break;
+                }
+            free(small);
+        }
+        struct { const char *name; void *result; } calls[4];
+        errno = 0; calls[0].name = "valloc"; calls[0].result = valloc(size);
+        int e0 = errno; errno = 0; calls[1].name = "pvalloc"; calls[1].result = pvalloc(size);
+        int e1 = errno; errno = 0; calls[2].name = "memalign(64)"; calls[2].result = memalign(64, size);
+        int e2 = errno; errno = 0; calls[3].name = "aligned_alloc(64)"; calls[3].result = aligned_alloc(64, size);
+        int e3 = errno;
+        int errnos[4] = {e0, e1, e2, e3};
+        for (int k = 0; k < 4; k++)
+            if (calls[k].result != NULL || errnos[k] != ENOMEM)
+                fail(&c, "%s(%zu) = %p errno %d, expected NULL ENOMEM", calls[k].name, size, calls[k].result, errnos[k]);
+        void *q = NULL;
+        int r = posix_memalign(&q, 64, size);
+        if (r != ENOMEM)
+            fail(&c, "posix_memalign(64, %zu) = %d, expected ENOMEM", size, r);
+    }
+    /* Alignments of 2^63: a power of two no mapping can honour (ENOMEM); above it, invalid. */
+    size_t top = opaque((size_t)1 << 63);
+    errno = 0;
+    void *p = memalign(top, 10);
+    if (p != NULL || errno != ENOMEM)
+        fail(&c, "memalign(2^63, 10) = %p errno %d, expected NULL ENOMEM", p, errno);
+    errno = 0;
+    p = aligned_alloc(top, 10);
+    if (p != NULL || errno != ENOMEM)
+        fail(&c, "aligned_alloc(2^63, 10) = %p errno %d, expected NULL ENOMEM", p, errno);
+    errno = 0;
+    p = memalign(top + 1, 10);
+    if (p != NULL || errno != EINVAL)
+        fail(&c, "memalign(2^63 + 1, 10) = %p errno %d, expected NULL EINVAL", p, errno);
+    void *q = NULL;
+    int r = posix_memalign(&q, top, 10);
+    if (r != ENOMEM)
+        fail(&c, "posix_memalign(2^63, 10) = %d, expected ENOMEM", r);
+    done(&c);
+}
+
+/* A request the machine could never back (more than its memory and swap), under the kernel's
+ * default overcommit heuristic (vm.overcommit_memory = 0): glibc's mmap is refused at once, so
+ * malloc, calloc and realloc return NULL with ENOMEM. Skipped under other overcommit settings. */
+static void check_beyond_the_machine(void)
+{
+    struct check c = {.name = "beyond-the-machine"};
+    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+    int mode = -1;
+    if (f) {
+        if (fscanf(f, "%d", &mode) != 1) mode = -1;
+        fclose(f);
+    }
+    unsigned long long total_kib = 0, kib;
+    char line[256];
+    f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "MemTotal: %llu kB", &kib) == 1 || sscanf(line, "SwapTotal: %llu kB", &kib) == 1)
+            total_kib += kib;
+    }
+    if (f) fclose(f);
+    size_t size = opaque((size_t)1 << 40);
+    if (mode != 0 || total_kib == 0 || total_kib >= (size >> 10) / 2) {
+        printf("skip %s: overcommit mode %d, %llu KiB of memory and swap\n", c.name, mode, total_kib);
+        return;
+    }
+    errno = 0;
+    void *p = malloc(size);
+    if (p != NULL || errno != ENOMEM)
+        fail(&c, "malloc(1 TiB) = %p errno %d, expected NULL ENOMEM", p, errno);
+    errno = 0;
+    p = calloc(1, size);
+    if (p != NULL || errno != ENOMEM)
+        fail(&c, "calloc(1, 1 TiB) = %p errno %d, expected NULL ENOMEM", p, errno);
+    void *small = malloc(opaque(100));
+    errno = 0;
+    p = realloc(small, size);
+    if (p != NULL || errno != ENOMEM)
+        fail(&c, "realloc(p, 1 TiB) = %p errno %d, expected NULL ENOMEM", p, errno);
+    free(p ? p : small);
+    done(&c);
+}
+
 static void check_calloc_overflow(void)
 {
     struct check c = {.name = "calloc-overflow"};
@@ -486,6 +590,8 @@ int main(void)
     check_malloc_zero();
     check_alignment();
     check_malloc_huge();
+    check_absurd_requests();
+    check_beyond_the_machine();
     check_calloc_overflow();
     check_calloc_zeroes();
     check_reallocarray_overflow();
