@@ -104,26 +104,29 @@ enum ClassLists {
         let head = ThreadCache.heads(root) + c
         let slabs = ThreadCache.others(heap, c)
         let state = heap.pointee.lists + c
-        let exact = countsPops(c)
         var candidate = slabs.first
         var scanned = 0
+        if !countsPops(c) {
+            // The list is empty, so every block of a slab that is not home is held, or freed by
+            // another thread and not taken yet: the countdowns can be exact for once. Done before
+            // any block joins the list, since the loop below may come back to a slab it moved.
+            while let slab = candidate, scanned < ThreadCache.refillScanLimit {
+                candidate = slab.pointee.next
+                scanned &+= 1
+                let held = slab.pointee.carved &- slab.pointee.live
+                guard held != 0 else { continue }
+                setCountdown(of: slab, to: held, state: state)
+                if slab.pointee.mayBeEmpty != 0 {
+                    slab.pointee.mayBeEmpty = 0
+                    state.pointee.emptied &-= 1
+                }
+            }
+            candidate = slabs.first
+            scanned = 0
+        }
         while let slab = candidate, scanned < ThreadCache.refillScanLimit {
             candidate = slab.pointee.next
             scanned &+= 1
-            if !exact {
-                // None of the slab's blocks is on the list (it was empty, and only other slabs'
-                // frees joined it so far), so all that is not home is held, or freed by another
-                // thread and not taken yet: the countdown can be exact for once. Walks found the
-                // slabs marked here held blocks 9 times in 10 (random-mixed).
-                let held = slab.pointee.carved &- slab.pointee.live
-                if held != 0 {
-                    setCountdown(of: slab, to: held, state: state)
-                    if slab.pointee.mayBeEmpty != 0 {
-                        slab.pointee.mayBeEmpty = 0
-                        state.pointee.emptied &-= 1
-                    }
-                }
-            }
             spliceRemoteFrees(of: slab, onto: head, heap: heap)
             // Nothing left to hand out: to the back, so that the next refill looks at other
             // slabs' remote frees instead of carving a new slab while they wait for a sweep.
