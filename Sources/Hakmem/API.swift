@@ -114,6 +114,9 @@ public func hakmem_calloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer?
     }
     if total > SizeClass.largeLimit { return allocateHuge(total, alignment: OS.pageSize, zeroed: true) }
     guard let block = hakmem_malloc(total) else { return nil }
+    // A Large block fresh from the kernel is zero already; clearing it would make all its pages
+    // resident (a program that callocs big tables and fills them sparsely pays for every page).
+    if total > SizeClass.midLimit && ThreadCache.isFreshLargeBlock(block) { return block }
     _ = c_memset(block, 0, total)
     return block
 }

@@ -145,7 +145,9 @@ enum HugeBlocks {
         }
         cache!.pointee.counters.allocations &+= 1
         if zeroed && !purged {
-            OS.purge(UnsafeMutableRawPointer(bitPattern: start &+ UInt(OS.pageSize))!, length &- OS.pageSize)
+            let block = UnsafeMutableRawPointer(bitPattern: start &+ UInt(OS.pageSize))!
+            // Locked pages keep their bytes through a purge: clear them by hand.
+            if !OS.purge(block, length &- OS.pageSize) { _ = c_memset(block, 0, length &- OS.pageSize) }
         }
         return (start, length)
     }
@@ -240,10 +242,10 @@ enum HugeBlocks {
         lock.unlock()
     }
 
+    /// A mapping whose pages the kernel would not drop (locked) stays unpurged: calloc then clears it.
     private static func purge(_ record: UnsafeMutablePointer<HugeRecord>) {
-        OS.purge(UnsafeMutableRawPointer(bitPattern: record.pointee.mappingStart &+ UInt(OS.pageSize))!,
-                 record.pointee.mappingLength &- OS.pageSize)
-        record.pointee.purged = true
+        record.pointee.purged = OS.purge(UnsafeMutableRawPointer(bitPattern: record.pointee.mappingStart &+ UInt(OS.pageSize))!,
+                                         record.pointee.mappingLength &- OS.pageSize)
     }
 
     private static func unmapLocked(_ start: UInt, _ length: Int) {
@@ -267,7 +269,7 @@ enum HugeBlocks {
         while let record = link.pointee {
             if !record.pointee.purged && now &- record.pointee.cachedAt >= delay {
                 purge(record)
-                released = true
+                released = released || record.pointee.purged
             }
             if now &- record.pointee.cachedAt >= age {
                 link.pointee = record.pointee.next

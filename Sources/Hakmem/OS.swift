@@ -4,6 +4,12 @@
 // Nothing here allocates; failures are returned to the caller (nil / false), never trapped.
 
 import CHakmem
+import Synchronization
+
+/// Set once the kernel refused a purge (see `OS.purge`). From then on a range that was purged,
+/// or UNUSED slots, may hold old bytes: calloc no longer counts on them reading as zero.
+/// Stored before the purged range is handed on under a lock, so whoever takes it sees the flag.
+let purgeRefused = Atomic<Bool>(false)
 
 @_extern(c, "mmap")
 func c_mmap(_ addr: UnsafeMutableRawPointer?, _ len: Int, _ prot: Int32, _ flags: Int32,
@@ -106,8 +112,20 @@ enum OS {
     }
 
     /// Gives the pages back to the kernel; the range stays mapped and reads as zero afterwards.
-    static func purge(_ address: UnsafeMutableRawPointer, _ length: Int) {
-        _ = c_madvise(address, length, madviseDontNeed)
+    /// Returns false if the kernel refused: it does for locked pages (a program's `mlock` of a
+    /// block it then freed, or `mlockall`), which then keep their bytes. `purgeRefused` records
+    /// it for good, and the caller's errno is kept (free leaves errno alone).
+    /// Whether purged ranges and UNUSED slots are sure to read as zero: no purge was refused yet.
+    static var purgedPagesReadAsZero: Bool { !purgeRefused.load(ordering: .relaxed) }
+
+    @discardableResult
+    static func purge(_ address: UnsafeMutableRawPointer, _ length: Int) -> Bool {
+        let errno = c_errno_location()
+        let saved = errno.pointee
+        if c_madvise(address, length, madviseDontNeed) == 0 { return true }
+        purgeRefused.store(true, ordering: .relaxed)
+        errno.pointee = saved
+        return false
     }
 
     /// Set once the kernel refuses MADV_POPULATE_WRITE for good: kernels before 5.14 do not know

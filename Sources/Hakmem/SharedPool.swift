@@ -13,7 +13,8 @@
 // Giving memory back: an entirely free slab comes back as EMPTY (pages still resident, ready for
 // reuse); after the purge delay its pages are returned to the kernel (MADV_DONTNEED) and its
 // slots become UNUSED. Past a byte budget of EMPTY slabs, the longest EMPTY span goes at once.
-// Invariant: UNUSED slots hold no resident pages. A SuperSlab whose slots are all UNUSED waits
+// Invariant: UNUSED slots hold no resident pages (unless the kernel refused to purge them: locked
+// pages, see `OS.purge` and `purgeRefused`). A SuperSlab whose slots are all UNUSED waits
 // in a bounded cache, then is unmapped. Abandoned slabs that other threads' frees emptied are
 // found by `maintain`.
 //

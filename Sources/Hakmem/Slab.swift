@@ -67,6 +67,9 @@ struct SlabMeta: ~Copyable {
     /// 1 if the slab's slots were UNUSED when it was claimed: its pages past `carved` have never
     /// been touched, so a carve may fault them in with one call (see `carve`).
     var freshPages: UInt8
+    /// Large slabs: 1 if the block `take` handed out last was carved from fresh pages, so it
+    /// reads as zero and calloc need not clear it (ThreadCache.isFreshLargeBlock).
+    var handedOutFresh: UInt8
     /// While abandoned: blocks still live. Threads freeing into the slab count it down, and the
     /// one that frees the last block gives the slab back at once (SharedPool.reclaimIfEmpty).
     let abandonedRemaining: Atomic<Int>
@@ -288,6 +291,7 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         pointee.keptFree = 0
         pointee.mayBeEmpty = 0
         pointee.freshPages = freshPages ? 1 : 0
+        pointee.handedOutFresh = 0
         pointee.state = SlabMeta.active
         pointee.owner.store(owner, ordering: .releasing)
     }

@@ -76,6 +76,15 @@ final class MemoryReturnTests: XCTestCase {
         }
     }
 
+    func testCallocOfFreshMemoryLeavesItUntouched() throws {
+        // 64 blocks of 1 MiB from calloc, one byte written in each: what the kernel hands out is
+        // zero already, so calloc must not clear it. Until this test hakmem cleared Large blocks
+        // (above 64 KiB) and 64 MiB became resident here; glibc (mmap) and hakmem now add < 1 MiB.
+        guard let (v, line) = try figures("calloc", mib: 64, ["before_kib", "after_kib"]) else { return }
+        XCTAssertLessThan(v["after_kib"]! - v["before_kib"]!, 16 * 1024,
+                          "calloc made untouched memory resident: \(line)")
+    }
+
     func testMallocTrimReturnsWhatWasFreed() throws {
         guard let (v, line) = try figures("trim", mib: 64, ["before_kib", "trimmed_kib", "released"]) else { return }
         XCTAssertLessThan(v["trimmed_kib"]!, v["before_kib"]! / 4, "malloc_trim(0) left too much resident: \(line)")

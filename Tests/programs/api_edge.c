@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* C23 sized frees: checked only when the allocator under test provides them. */
@@ -72,6 +73,14 @@ static long mismatch(const unsigned char *p, size_t n, unsigned seed)
         if (p[i] != (unsigned char)(i * 31 + seed))
             return (long)i;
     return -1;
+}
+
+/* Fills a block about to be freed. The compiler may drop stores to memory that is freed
+ * next, so the barrier tells it the bytes are read. */
+static void dirty(unsigned char *p, size_t n)
+{
+    memset(p, 0xAB, n);
+    __asm__ volatile("" : : "r"(p) : "memory");
 }
 
 static long first_nonzero(const unsigned char *p, size_t n)
@@ -278,7 +287,7 @@ static void check_calloc_zeroes(void)
                 fail(&c, "malloc(%zu) returned NULL", n);
                 continue;
             }
-            memset(d, 0xAB, n);
+            dirty(d, n);
             free(d);
             /* Vary how the byte count is split between the two factors. */
             unsigned char *z = round == 0 ? calloc(1, n)
@@ -291,6 +300,50 @@ static void check_calloc_zeroes(void)
             if (bad >= 0)
                 fail(&c, "calloc of %zu bytes (after freeing a dirty block of the same size, "
                          "round %d): byte %ld is 0x%02x", n, round, bad, z[bad]);
+            free(z);
+        }
+    }
+    done(&c);
+}
+
+/* calloc must zero memory the kernel would not purge. Pages a program locked (mlock) keep
+ * their bytes through madvise(MADV_DONTNEED), which fails on them: an allocator that reuses
+ * such memory as "purged, so zero" hands out old bytes. Each block is locked, dirtied and
+ * freed while locked; then calloc asks for the same size, at once and after the memory could
+ * have been purged (past the purge delay; after malloc_trim). Large (300 000 B) and huge
+ * (2.5 MiB) blocks. Skipped if the process may not lock that much (RLIMIT_MEMLOCK). */
+static void check_calloc_zeroes_locked_memory(void)
+{
+    struct check c = {.name = "calloc-zeroes-locked-memory"};
+    const size_t sizes[] = {300000, 5u << 19};
+    const char *moments[] = {"at once", "after 250 ms", "after malloc_trim"};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        size_t n = sizes[i];
+        for (int moment = 0; moment < 3; moment++) {
+            malloc_trim(0); /* no cached memory from earlier checks to serve calloc instead */
+            unsigned char *d = malloc(n);
+            if (d == NULL) {
+                fail(&c, "malloc(%zu) returned NULL", n);
+                continue;
+            }
+            if (mlock(d, n) != 0) {
+                free(d);
+                printf("skip %s: mlock of %zu bytes: %s\n", c.name, n, strerror(errno));
+                return;
+            }
+            dirty(d, n);
+            free(d);
+            if (moment == 1) usleep(250000);
+            if (moment == 2) malloc_trim(0);
+            unsigned char *z = calloc(1, n);
+            if (z == NULL) {
+                fail(&c, "calloc(1, %zu) returned NULL", n);
+                continue;
+            }
+            long bad = first_nonzero(z, n);
+            if (bad >= 0)
+                fail(&c, "calloc(1, %zu) %s after freeing a locked dirty block%s: byte %ld is 0x%02x",
+                     n, moments[moment], z == d ? " (the same one)" : "", bad, z[bad]);
             free(z);
         }
     }
@@ -594,6 +647,7 @@ int main(void)
     check_beyond_the_machine();
     check_calloc_overflow();
     check_calloc_zeroes();
+    check_calloc_zeroes_locked_memory();
     check_reallocarray_overflow();
     check_realloc_null();
     check_realloc_zero();

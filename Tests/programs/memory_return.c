@@ -22,6 +22,12 @@
  *                             all. Prints resident KiB before and at the peak: the blocks the
  *                             other thread freed should serve the next round.
  *
+ *   memory_return calloc MIB  one thread callocs MIB MiB of 1 MiB blocks and writes one byte in
+ *                             each (a table filled sparsely), checks that a few bytes spread over
+ *                             each block read zero, and prints resident KiB before and after:
+ *                             memory fresh from the kernel is zero already, and clearing it
+ *                             would make every page resident.
+ *
  * Output: one line of key=value pairs. Exit 0 unless something could not be allocated.
  */
 #define _GNU_SOURCE
@@ -257,9 +263,29 @@ static int regrow(long mib, size_t size) {
     return 0;
 }
 
+static int sparse_tables(long mib) {
+    long count = mib, nonzero = 0;
+    const size_t size = 1u << 20;
+    char **tables = malloc((size_t)count * sizeof(char *));
+    if (!tables) { perror("malloc"); exit(2); }
+    long before = resident_kib();
+    for (long i = 0; i < count; i++) {
+        tables[i] = calloc(1, size);
+        if (!tables[i]) { perror("calloc"); exit(2); }
+        for (size_t at = 0; at < size; at += size / 8 + 8) nonzero += tables[i][at] != 0;
+        nonzero += tables[i][size - 1] != 0;
+        tables[i][i * 4096 % size] = 1;
+    }
+    long after = resident_kib();
+    for (long i = 0; i < count; i++) free(tables[i]);
+    free(tables);
+    printf("before_kib=%ld after_kib=%ld calloc_kib=%ld nonzero_bytes=%ld\n", before, after, mib << 10, nonzero);
+    return nonzero ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse|regrow-tiny|regrow-mid MIB\n");
+        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse|regrow-tiny|regrow-mid|calloc MIB\n");
         return 2;
     }
     long mib = atol(argv[2]);
@@ -269,6 +295,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "reuse") == 0) return reuse(mib);
     if (strcmp(argv[1], "regrow-tiny") == 0) return regrow(mib, 64);
     if (strcmp(argv[1], "regrow-mid") == 0) return regrow(mib, 2048);
+    if (strcmp(argv[1], "calloc") == 0) return sparse_tables(mib);
     fprintf(stderr, "memory_return: unknown mode %s\n", argv[1]);
     return 2;
 }
