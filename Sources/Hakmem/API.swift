@@ -12,25 +12,33 @@ import Synchronization
 
 @_cdecl("hakmem_malloc") @inline(__always)
 public func hakmem_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    let root = ThreadCache.root
     if _fastPath(UInt(bitPattern: size) <= UInt(SizeClass.tinyLimit)) {
-        let root = ThreadCache.root
         let c = Int(ThreadCache.smallClassTable(root)[(size &+ 15) &>> 4])
         let head = ThreadCache.heads(root) + c
         if let block = head.pointee {
             head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
             return block
         }
+    } else if UInt(bitPattern: size) <= UInt(SizeClass.midLimit) {
+        // Class 0 here means the table is not filled yet (a malloc before start-up).
+        let c = SizeClass.midIndex(forSize: size)
+        if c != 0, let block = pop(fromClass: c, root: root) { return block }
     }
-    return allocateSlow(size)
+    return c_allocateSlow(size)
 }
 
-/// What malloc's hit path leaves: Mid and Large classes (a pop like the hit path's, after the
-/// class computed instead of looked up), refill, huge blocks, failure.
-@inline(never)
-func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
+/// malloc's way out, declared as the C function it is (`@_cdecl` below): a call from C to C
+/// returning a pointer is a tail call (`jmp`). Called as Swift, it returned an integer that
+/// malloc had to convert, so malloc kept a stack frame and a call for every Mid or Large request.
+@_extern(c, "hakmem_allocate_slow")
+func c_allocateSlow(_ size: Int) -> UnsafeMutableRawPointer?
+
+/// What malloc's hit paths leave: refill, Large classes, huge blocks, failure.
+@_cdecl("hakmem_allocate_slow") @inline(__always)
+public func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
     let request = UInt(bitPattern: size)
     if _fastPath(request > UInt(SizeClass.tinyLimit) && request <= UInt(SizeClass.midLimit)) {
-        // Class 0 here means the table is not filled yet (a malloc before start-up).
         let c = SizeClass.midIndex(forSize: size)
         if _fastPath(c != 0) { return allocate(fromClass: c) }
     }
@@ -38,18 +46,22 @@ func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
     return allocateHuge(size, alignment: OS.pageSize)
 }
 
-/// A block of class `c`: a pop from the thread's allocation list, else a refill. Before the
-/// allocator's start-up every list is empty, so the first call of each thread refills. A pop is
+/// Pops a block of class `c` from the thread's allocation list, if it has one. The pop is
 /// counted for a Mid class (Large lists stay empty; a Tiny pop counts nothing, see `countPop`).
 @inline(__always)
-func allocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
-    let root = ThreadCache.root
+func pop(fromClass c: Int, root: UnsafeMutablePointer<HakmemThreadRoot>) -> UnsafeMutableRawPointer? {
     let head = ThreadCache.heads(root) + c
-    if let hit = head.pointee {
-        head.pointee = hit.load(as: UnsafeMutableRawPointer?.self)
-        ClassLists.countPop(hit, ofClass: c, root: root)
-        return hit
-    }
+    guard let hit = head.pointee else { return nil }
+    head.pointee = hit.load(as: UnsafeMutableRawPointer?.self)
+    ClassLists.countPop(hit, ofClass: c, root: root)
+    return hit
+}
+
+/// A block of class `c`: a pop from the thread's allocation list, else a refill. Before the
+/// allocator's start-up every list is empty, so the first call of each thread refills.
+@inline(__always)
+func allocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
+    if let hit = pop(fromClass: c, root: ThreadCache.root) { return hit }
     return refillAndAllocate(fromClass: c)
 }
 
