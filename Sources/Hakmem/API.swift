@@ -254,7 +254,9 @@ public func hakmem_free(_ address: UInt) {
 /// descriptor's address: the hit path then never computes that address into a register.
 @inline(never)
 func slabCountdownEnded(superSlab base: UnsafeRawPointer, descriptorOffset offset: Int) {
-    ThreadCache.slabCountdownEnded(SuperSlab.slab(base, offset))
+    let slab = SuperSlab.slab(base, offset)
+    if ClassLists.isMarkedBelowWalk(slab) { return }
+    ThreadCache.slabCountdownEnded(slab)
 }
 
 /// Frees from inside the allocator (realloc, the other API functions).
