@@ -111,13 +111,13 @@ enum OS {
         c_mprotect(UnsafeMutableRawPointer(bitPattern: address)!, length, accessible ? protReadWrite : 0) == 0
     }
 
+    /// Whether purged ranges and UNUSED slots are sure to read as zero: no purge was refused yet.
+    static var purgedPagesReadAsZero: Bool { !purgeRefused.load(ordering: .relaxed) }
+
     /// Gives the pages back to the kernel; the range stays mapped and reads as zero afterwards.
     /// Returns false if the kernel refused: it does for locked pages (a program's `mlock` of a
     /// block it then freed, or `mlockall`), which then keep their bytes. `purgeRefused` records
     /// it for good, and the caller's errno is kept (free leaves errno alone).
-    /// Whether purged ranges and UNUSED slots are sure to read as zero: no purge was refused yet.
-    static var purgedPagesReadAsZero: Bool { !purgeRefused.load(ordering: .relaxed) }
-
     @discardableResult
     static func purge(_ address: UnsafeMutableRawPointer, _ length: Int) -> Bool {
         let errno = c_errno_location()
