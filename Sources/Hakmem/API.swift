@@ -149,6 +149,13 @@ public func hakmem_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> 
     }
     // Keep the block when the new size fits and would not waste more than half of it.
     if size <= usable && (size >= usable / 2 || usable <= 128) { return pointer }
+    // A huge block that stays huge changes its mapping's length instead of being copied. As a
+    // huge allocation does, it gives the cache a moment to age first.
+    if size > SizeClass.largeLimit && usable > SizeClass.largeLimit,
+       let record = HugeBlocks.record(of: UInt(bitPattern: pointer)) {
+        Maintenance.run()
+        if let resized = HugeBlocks.resize(record, toHold: size) { return resized }
+    }
     guard let fresh = hakmem_malloc(size) else { return nil }
     _ = c_memcpy(fresh, pointer, size < usable ? size : usable)
     hakmem_free(pointer)

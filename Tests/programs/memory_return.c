@@ -27,6 +27,11 @@
  *                             each block read zero, and prints resident KiB before and after:
  *                             memory fresh from the kernel is zero already, and clearing it
  *                             would make every page resident.
+ *   memory_return grow MIB    one thread grows one buffer by realloc, 1 MiB at a time, up to MIB
+ *                             MiB, writing each new MiB and checking the old ones (a byte per
+ *                             page), with a 3 MiB malloc between steps that may take the address
+ *                             space right after the buffer; then shrinks it to a third and checks
+ *                             again. Prints the peak resident KiB and the bytes found wrong.
  *
  * Output: one line of key=value pairs. Exit 0 unless something could not be allocated.
  */
@@ -283,9 +288,35 @@ static int sparse_tables(long mib) {
     return nonzero ? 1 : 0;
 }
 
+static int grow(long mib) {
+    size_t limit = (size_t)mib << 20, step = 1u << 20, size = 0;
+    unsigned char *buffer = NULL;
+    long wrong = 0, count = 0;
+    void **others = malloc((size_t)mib * sizeof(void *));
+    if (!others) { perror("malloc"); exit(2); }
+    while (size < limit) {
+        size_t next = size + step;
+        buffer = realloc(buffer, next);
+        if (!buffer) { perror("realloc"); exit(2); }
+        for (size_t at = 0; at < size; at += 4096) wrong += buffer[at] != (unsigned char)(at >> 12);
+        for (size_t at = size; at < next; at += 4096) buffer[at] = (unsigned char)(at >> 12);
+        size = next;
+        others[count] = malloc(3u << 20);
+        if (!others[count++]) { perror("malloc"); exit(2); }
+    }
+    buffer = realloc(buffer, size / 3);
+    if (!buffer) { perror("realloc"); exit(2); }
+    for (size_t at = 0; at < size / 3; at += 4096) wrong += buffer[at] != (unsigned char)(at >> 12);
+    printf("final_kib=%zu peak_kib=%ld wrong_bytes=%ld\n", size >> 10, peak_kib(), wrong);
+    for (long i = 0; i < count; i++) free(others[i]);
+    free(others);
+    free(buffer);
+    return wrong ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse|regrow-tiny|regrow-mid|calloc MIB\n");
+        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse|regrow-tiny|regrow-mid|calloc|grow MIB\n");
         return 2;
     }
     long mib = atol(argv[2]);
@@ -296,6 +327,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "regrow-tiny") == 0) return regrow(mib, 64);
     if (strcmp(argv[1], "regrow-mid") == 0) return regrow(mib, 2048);
     if (strcmp(argv[1], "calloc") == 0) return sparse_tables(mib);
+    if (strcmp(argv[1], "grow") == 0) return grow(mib);
     fprintf(stderr, "memory_return: unknown mode %s\n", argv[1]);
     return 2;
 }
