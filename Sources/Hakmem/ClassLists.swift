@@ -7,7 +7,7 @@
 //
 // The list is the class's allocation list, `heads[c]` in the thread root: every owned slab of
 // the class names it as `freeTarget`, so the owner's free (the hit path) pushes onto it, and
-// malloc's hit path (Tiny) or the pop of `allocate(fromClass:)` (Mid) takes from it. Owned slabs
+// malloc's hit path (`pop(fromClass:root:)` for Mid classes) takes from it. Owned slabs
 // all sit in the heap's `others` list of their class, those with something to hand out (a fresh
 // one, or blocks sent home) moved to the front, where refill looks; `current` stays nil.
 // Checked mode keeps per-slab lists for every class (ThreadCache): its checks need one slab per
@@ -160,10 +160,7 @@ enum ClassLists {
             take(slab, onto: head, heap: heap)
             slabs.pushFront(slab)
         }
-        let block = head.pointee!
-        head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
-        countPop(block, ofClass: c, root: root)
-        return block
+        return pop(fromClass: c, root: root)
     }
 
     /// A slab from the pool joins the thread's list: a fresh one with nothing to hand out yet, or
