@@ -124,22 +124,38 @@ enum SuperSlab {
     }
 
     /// Claims `count` contiguous unused slots, returning the first, or nil if there is no room.
+    /// Of the runs of unused slots long enough, the shortest (the first of those): the longer
+    /// runs stay whole for the longer requests.
     static func claimSlots(_ header: UnsafeMutablePointer<SuperSlabHeader>, count: Int) -> Int? {
         let used = header.pointee.usedSlots
-        let run: UInt32 = count >= 32 ? UInt32.max : (UInt32(1) &<< UInt32(count)) &- 1
-        var first = 1
-        while first &+ count <= slotCount {
-            let mask = run &<< UInt32(first)
-            let clash = used & mask
-            if clash == 0 {
-                header.pointee.usedSlots = used | mask
-                makeSpan(header, first: first, count: count)
-                return first
-            }
-            // Skip past the highest used slot inside the window.
-            first = (UInt32.bitWidth &- clash.leadingZeroBitCount)
+        var best: (first: Int, length: Int)? = nil
+        var unused = ~used
+        while unused != 0 {
+            let first = unused.trailingZeroBitCount
+            let length = (~(unused &>> UInt32(first))).trailingZeroBitCount
+            if length >= count && length < (best?.length ?? Int.max) { best = (first, length) }
+            unused &= first &+ length >= 32 ? 0 : ~((UInt32(1) &<< UInt32(first &+ length)) &- 1)
         }
-        return nil
+        guard let best else { return nil }
+        header.pointee.usedSlots = used | (runMask(count) &<< UInt32(best.first))
+        makeSpan(header, first: best.first, count: count)
+        return best.first
+    }
+
+    /// The longest run of unused slots: what the shared pool files a partial SuperSlab under.
+    static func longestUnusedRun(_ header: UnsafeMutablePointer<SuperSlabHeader>) -> Int {
+        var run = 0
+        var unused = ~header.pointee.usedSlots
+        while unused != 0 {
+            unused &= unused &>> 1   // each step shortens every run by one
+            run &+= 1
+        }
+        return run
+    }
+
+    /// `count` low bits set.
+    private static func runMask(_ count: Int) -> UInt32 {
+        count >= 32 ? UInt32.max : (UInt32(1) &<< UInt32(count)) &- 1
     }
 
     /// Makes slots `first ..< first + count` one span: each slot's `slabHead` names the
@@ -198,8 +214,7 @@ enum SuperSlab {
         let header = superSlab(of: slab)
         let first = Int(slab.pointee.firstSlot)
         let count = Int(slab.pointee.slotCount)
-        let run: UInt32 = count >= 32 ? UInt32.max : (UInt32(1) &<< UInt32(count)) &- 1
-        header.pointee.usedSlots &= ~(run &<< UInt32(first))
+        header.pointee.usedSlots &= ~(runMask(count) &<< UInt32(first))
         slab.pointee.state = SlabMeta.unused
     }
 

@@ -134,6 +134,35 @@ final class SlabTests: XCTestCase {
         XCTAssertLessThanOrEqual(MemoryLayout<SuperSlabHeader>.stride, SuperSlab.slabHeadOffset)
     }
 
+    func testSlotsAreClaimedFromTheShortestUnusedRunThatFits() {
+        // A header alone: claiming writes only the slot map and descriptors, in the first 4 KiB.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: SuperSlab.slotSize, alignment: 4096)
+        defer { raw.deallocate() }
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: SuperSlab.slotSize)
+        let header = raw.assumingMemoryBound(to: SuperSlabHeader.self)
+        func used(_ slots: ClosedRange<Int>...) -> UInt32 {
+            slots.reduce(1) { mask, range in range.reduce(mask) { $0 | UInt32(1) << UInt32($1) } }
+        }
+        // Unused: 5...14 (10 slots) and 16...18 (3 slots).
+        header.pointee.usedSlots = used(1...4, 15...15, 19...31)
+        XCTAssertEqual(SuperSlab.longestUnusedRun(header), 10)
+        XCTAssertEqual(SuperSlab.claimSlots(header, count: 3), 16, "a 3-slot slab broke up the 10-slot run")
+        XCTAssertEqual(SuperSlab.longestUnusedRun(header), 10)
+        XCTAssertEqual(SuperSlab.claimSlots(header, count: 2), 5)
+        XCTAssertEqual(SuperSlab.longestUnusedRun(header), 8)
+        XCTAssertNil(SuperSlab.claimSlots(header, count: 9), "claimed more slots than the longest run")
+        XCTAssertEqual(SuperSlab.claimSlots(header, count: 8), 7)
+        XCTAssertEqual(SuperSlab.longestUnusedRun(header), 0)
+        XCTAssertEqual(header.pointee.usedSlots, SuperSlab.allSlotsUsed)
+        // The top slot counts: a run that ends at slot 31.
+        header.pointee.usedSlots = used(1...29)
+        XCTAssertEqual(SuperSlab.longestUnusedRun(header), 2)
+        XCTAssertEqual(SuperSlab.claimSlots(header, count: 2), 30)
+        header.pointee.usedSlots = 1
+        XCTAssertEqual(SuperSlab.longestUnusedRun(header), 31)
+        XCTAssertEqual(SuperSlab.claimSlots(header, count: 31), 1)
+    }
+
     func testMultiSlotSlabsMapEverySlotToTheirFirst() {
         let c = SizeClass.index(forSize: 48 * 1024)
         guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
