@@ -11,11 +11,14 @@ final class BadPointerTests: XCTestCase {
     func testFreeOfStaticArray() throws { try expectAbort("static", saying: "invalid pointer") }
     func testFreeOfMisalignedPointer() throws { try expectAbort("misaligned", saying: "invalid pointer") }
     func testReallocOfStackAddress() throws { try expectAbort("realloc-bad", saying: "invalid pointer") }
+    func testUsableSizeOfInteriorPointer() throws {
+        try expectAbort("usable-size-interior", saying: "malloc_usable_size(): invalid pointer")
+    }
     func testDoubleFree() throws { try expectAbort("double", saying: "double free") }
     func testDoubleFreeOfHugeBlock() throws { try expectAbort("double-huge", saying: "double free") }
 
     func testCheckedModeCatchesEveryDefaultModeError() throws {
-        for mode in ["stack", "static", "misaligned", "realloc-bad", "double", "double-huge"] {
+        for mode in ["stack", "static", "misaligned", "realloc-bad", "usable-size-interior", "double", "double-huge"] {
             try expectAbort(mode, saying: mode == "double" || mode == "double-huge" ? "double free" : "invalid pointer",
                             checked: true)
         }

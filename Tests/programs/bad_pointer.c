@@ -6,6 +6,7 @@
  *   interior     p = malloc(200); free(p + 16)
  *   misaligned   p = malloc(64); free(p + 1)
  *   realloc-bad  realloc() of a stack address
+ *   usable-size-interior  p = malloc(200); malloc_usable_size(p + 16)
  *   double       p = malloc(32); free(p); free(p)
  *   double-later free(p); free(q); free(p)
  *   double-remote p freed by another thread, then again by this one
@@ -15,9 +16,10 @@
  *
  * A checking allocator aborts during the bad call (huge-overflow: SIGSEGV on the
  * guard page), so printing `survived` and exiting 0 means the error went unnoticed.
- * hakmem catches the first five in every mode, the rest with HAKMEM_CHECK=1 (except
- * double-huge, caught in both).
+ * hakmem catches stack, static, misaligned, realloc-bad, usable-size-interior, double
+ * and double-huge in every mode, the rest with HAKMEM_CHECK=1.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +43,7 @@ static void *free_on_thread(void *block)
 
 int main(int argc, char **argv)
 {
-    const char *modes = "stack static interior misaligned realloc-bad double double-later double-remote "
+    const char *modes = "stack static interior misaligned realloc-bad usable-size-interior double double-later double-remote "
                         "double-huge forged-link huge-overflow";
     if (argc != 2) {
         fprintf(stderr, "usage: bad_pointer MODE   (MODE: %s)\n", modes);
@@ -68,6 +70,10 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "realloc-bad") == 0) {
         char *q = realloc(launder(stack_array + 64), 100);
         printf("realloc returned %p\n", (void *)q);
+    } else if (strcmp(mode, "usable-size-interior") == 0) {
+        char *p = malloc(200);
+        memset(p, 0x44, 200);
+        printf("malloc_usable_size returned %zu\n", malloc_usable_size(launder(p + 16)));
     } else if (strcmp(mode, "double") == 0) {
         char *p = malloc(32);
         char *again = launder(p); /* laundered before the first free: no warning */
