@@ -23,6 +23,8 @@ enum Lifecycle {
     static let uninitialized: UInt8 = 0
     static let initializing: UInt8 = 1
     static let ready: UInt8 = 2
+    /// The piece of the metadata arena holding the pool state, the huge cache and the statistics totals.
+    static let sharedStateBytes = 16384
 
     nonisolated(unsafe) static var threadExitKey: UInt32 = 0
 
@@ -39,10 +41,12 @@ enum Lifecycle {
             SizeClass.fillAlignedClassTable()
             if Options.current.checked { CheckedMode.initialize() }
             // Pool state, huge cache and statistics totals share one zeroed piece of the arena.
-            guard let region = Metadata.allocate(16384) else { OS.abortProcess() }
+            guard let region = Metadata.allocate(sharedStateBytes) else { OS.abortProcess() }
             var used = (SharedPool.initialize(in: region) &+ 63) & ~63
             used &+= (HugeBlocks.initialize(in: region + used) &+ 63) & ~63
-            _ = Statistics.initialize(in: region + used)
+            used &+= Statistics.initialize(in: region + used)
+            // A layout grown past the piece would overlap other metadata: stop at the first start.
+            if used > sharedStateBytes { OS.abortProcess() }
             _ = c_pthread_key_create(&threadExitKey, threadDidExit)
             lifecycleState.store(ready, ordering: .releasing)
             // May allocate (libc's atfork table), so only once the allocator is ready.
