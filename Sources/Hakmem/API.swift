@@ -347,8 +347,8 @@ public func hakmem_malloc_usable_size(_ pointer: UnsafeMutableRawPointer?) -> In
 /// The bytes the caller may use at `pointer`; aborts with a report if hakmem did not hand it out.
 /// Inlined into its two callers, with the blocks of SuperSlabs answered here and the rest out of
 /// line: programs that account their memory (redis's zmalloc) ask this at every malloc and free,
-/// and the call that the huge case and the report make kept a stack frame on every query (42
-/// instructions against mimalloc's 23; PERFORMANCE.md).
+/// and the call that the huge case and the report make kept a stack frame on every query (56
+/// instructions a query, now 32; mimalloc's 28: PERFORMANCE.md).
 @inline(__always)
 func usableSize(of pointer: UnsafeMutableRawPointer, caller: StaticString) -> Int {
     let address = UInt(bitPattern: pointer)
