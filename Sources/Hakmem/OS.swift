@@ -93,8 +93,6 @@ enum OS {
         return p
     }
 
-    /// Moves the mapping at `address` onto `target` (which must be mapped by us and at least
-    /// `newLength` long), growing it to `newLength`. The kernel moves page tables, not bytes.
     /// Grows or shrinks a mapping where it is (no move): growing fails if the address space right
     /// after it is taken.
     static func resizeInPlace(_ address: UInt, length: Int, newLength: Int) -> Bool {
@@ -102,6 +100,8 @@ enum OS {
         return UInt(bitPattern: result) == address
     }
 
+    /// Moves the mapping at `address` onto `target` (which must be mapped by us and at least
+    /// `newLength` long), growing it to `newLength`. The kernel moves page tables, not bytes.
     static func move(_ address: UInt, length: Int, to target: UInt, newLength: Int) -> Bool {
         let result = hakmem_os_remap(UnsafeMutableRawPointer(bitPattern: address), length, newLength,
                                      mremapMayMove | mremapFixed, UnsafeMutableRawPointer(bitPattern: target))
