@@ -23,7 +23,7 @@ public func hakmem_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
     } else if UInt(bitPattern: size) <= UInt(SizeClass.midLimit) {
         // Class 0 here means the table is not filled yet (a malloc before start-up).
         let c = SizeClass.midIndex(forSize: size)
-        if c != 0, let block = pop(fromClass: c, root: root) { return block }
+        if c != 0, let block = pop(fromClass: c, root: root) { return erasingFreshMark(block) }
     }
     return c_allocateSlow(size)
 }
@@ -57,12 +57,29 @@ func pop(fromClass c: Int, root: UnsafeMutablePointer<HakmemThreadRoot>) -> Unsa
     return hit
 }
 
-/// A block of class `c`: a pop from the thread's allocation list, else a refill. Before the
-/// allocator's start-up every list is empty, so the first call of each thread refills.
+/// A block of class `c`, handed out to the program.
 @inline(__always)
 func allocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
+    guard let block = allocateKeepingFreshMark(fromClass: c) else { return nil }
+    return erasingFreshMark(block)
+}
+
+/// A block of class `c`: a pop from the thread's allocation list, else a refill. Before the
+/// allocator's start-up every list is empty, so the first call of each thread refills. The block
+/// may still carry its fresh mark: only calloc hands it out so.
+@inline(__always)
+func allocateKeepingFreshMark(fromClass c: Int) -> UnsafeMutableRawPointer? {
     if let hit = pop(fromClass: c, root: ThreadCache.root) { return hit }
     return refillAndAllocate(fromClass: c)
+}
+
+/// Every hand-out of a block but calloc's goes through here: once the program has a block, its
+/// second word no longer proves it untouched (see `Slab.freshMark`). One store, into the line
+/// the pop has just read.
+@inline(__always)
+func erasingFreshMark(_ block: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+    block.storeBytes(of: 0, toByteOffset: 8, as: UInt.self)
+    return block
 }
 
 @inline(never)
@@ -125,10 +142,27 @@ public func hakmem_calloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer?
         return nil
     }
     if total > SizeClass.largeLimit { return allocateHuge(total, alignment: OS.pageSize, zeroed: true) }
+    if total > SizeClass.tinyLimit && total <= SizeClass.midLimit {
+        let c = SizeClass.midIndex(forSize: total)
+        if c != 0 { return callocMid(total, fromClass: c) }
+    }
     guard let block = hakmem_malloc(total) else { return nil }
     // A Large block fresh from the kernel is zero already; clearing it would make all its pages
     // resident (a program that callocs big tables and fills them sparsely pays for every page).
     if total > SizeClass.midLimit && ThreadCache.isFreshLargeBlock(block) { return block }
+    _ = c_memset(block, 0, total)
+    return block
+}
+
+/// A Mid block that has not been the program's since it was cut from fresh pages reads as zero
+/// but for its link and its mark: clearing only those leaves the pages the program never writes
+/// untouched, and not resident.
+private func callocMid(_ total: Int, fromClass c: Int) -> UnsafeMutableRawPointer? {
+    guard let block = allocateKeepingFreshMark(fromClass: c) else { return nil }
+    if Slab.isUntouchedSinceCarve(block) {
+        block.storeBytes(of: 0, as: UInt.self)
+        return erasingFreshMark(block)
+    }
     _ = c_memset(block, 0, total)
     return block
 }

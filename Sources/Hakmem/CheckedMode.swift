@@ -15,27 +15,12 @@
 // always misses and its refill path comes here. `ThreadHeap.checkedLists[c]` stands in for
 // `heads[c]`: like it, it holds only blocks of the class's current slab.
 
-@_extern(c, "getrandom")
-func c_getrandom(_ buffer: UnsafeMutableRawPointer, _ length: Int, _ flags: UInt32) -> Int
-
 enum CheckedMode {
-    nonisolated(unsafe) static var secret: UInt = 0
-
-    static func initialize() {
-        var value: UInt = 0
-        if c_getrandom(&value, MemoryLayout<UInt>.size, 0) != MemoryLayout<UInt>.size {
-            // No entropy source: the clock and an address still differ from run to run.
-            let address = withUnsafePointer(to: &value) { UInt(bitPattern: $0) }
-            value = UInt(truncatingIfNeeded: OS.milliseconds()) &* 0x9E37_79B9_7F4A_7C15 ^ address
-        }
-        secret = value | 1
-    }
-
     /// The mark a free block carries in its second word.
     @inline(__always)
-    static func mark(of block: UInt) -> UInt { block ^ secret ^ 0x6861_6B6D_656D_2121 }
+    static func mark(of block: UInt) -> UInt { block ^ Lifecycle.secret ^ 0x6861_6B6D_656D_2121 }
 
-    private static func encode(_ next: UInt, at block: UInt) -> UInt { next ^ secret ^ (block &>> 4) }
+    private static func encode(_ next: UInt, at block: UInt) -> UInt { next ^ Lifecycle.secret ^ (block &>> 4) }
 
     private static func word(_ block: UInt, _ index: Int) -> UnsafeMutablePointer<UInt> {
         UnsafeMutablePointer<UInt>(bitPattern: block)!.advanced(by: index)

@@ -17,6 +17,10 @@ func c_pthread_setspecific(_ key: UInt32, _ value: UnsafeRawPointer?) -> Int32
 func c_pthread_atfork(_ prepare: (@convention(c) () -> Void)?, _ parent: (@convention(c) () -> Void)?,
                       _ child: (@convention(c) () -> Void)?) -> Int32
 
+@_extern(c, "getrandom")
+func c_getrandom(_ buffer: UnsafeMutableRawPointer, _ length: Int, _ flags: UInt32) -> Int
+private let grndNonblock: UInt32 = 1
+
 let lifecycleState = Atomic<UInt8>(0)
 
 enum Lifecycle {
@@ -27,6 +31,9 @@ enum Lifecycle {
     static let sharedStateBytes = 16384
 
     nonisolated(unsafe) static var threadExitKey: UInt32 = 0
+    /// Mixed into the marks blocks carry (fresh blocks, checked mode's free blocks) and checked
+    /// mode's list links, so that no program writes one by accident. Set once, at start-up.
+    nonisolated(unsafe) static var secret: UInt = 0
 
     @inline(__always)
     static func ensureInitialized() {
@@ -39,7 +46,7 @@ enum Lifecycle {
             Options.load()
             SizeClass.fillMidClassTable()
             SizeClass.fillAlignedClassTable()
-            if Options.current.checked { CheckedMode.initialize() }
+            secret = makeSecret()
             // Pool state, huge cache and statistics totals share one zeroed piece of the arena.
             guard let region = Metadata.allocate(sharedStateBytes) else { OS.abortProcess() }
             var used = (SharedPool.initialize(in: region) &+ 63) & ~63
@@ -54,6 +61,21 @@ enum Lifecycle {
             return
         }
         while lifecycleState.load(ordering: .acquiring) != ready { _ = c_sched_yield() }
+    }
+
+    private static func makeSecret() -> UInt {
+        var value: UInt = 0
+        // Non-blocking: early in boot the pool may not be ready, and start-up must not wait.
+        // A malloc that succeeds leaves errno alone.
+        let errno = c_errno_location()
+        let savedErrno = errno.pointee
+        defer { errno.pointee = savedErrno }
+        if c_getrandom(&value, MemoryLayout<UInt>.size, grndNonblock) != MemoryLayout<UInt>.size {
+            // No entropy source: the clock and an address still differ from run to run.
+            let address = withUnsafePointer(to: &value) { UInt(bitPattern: $0) }
+            value = UInt(truncatingIfNeeded: OS.milliseconds()) &* 0x9E37_79B9_7F4A_7C15 ^ address
+        }
+        return value | 1
     }
 
     static func registerThreadExit(_ heap: UnsafeMutablePointer<ThreadHeap>) {

@@ -101,6 +101,49 @@ final class SlabTests: XCTestCase {
         SharedPool.maintain(now: 0, force: true)
     }
 
+    func testOnlyMidBlocksCutFromUnusedSlotsCarryAFreshMark() {
+        SharedPool.maintain(now: 0, force: true)   // no EMPTY slab left: the next slab is claimed
+        let mid = SizeClass.index(forSize: 5000)   // more than a page, three to a carve
+        guard var slab = SharedPool.acquireSlab(forClass: mid, owner: 0x1000) else { return XCTFail("no slab") }
+        let (head, count) = slab.carve()
+        XCTAssertGreaterThan(count, 1)
+        var block = head
+        var marked = 0
+        while let b = block {
+            XCTAssertTrue(Slab.isUntouchedSinceCarve(b), "block \(marked) of a fresh Mid carve has no fresh mark")
+            marked += 1
+            block = b.load(as: UnsafeMutableRawPointer?.self)
+        }
+        XCTAssertEqual(marked, Int(count))
+        // What a hand-out other than calloc's does: the mark is gone, the block counts as written.
+        let first = head!
+        _ = erasingFreshMark(first)
+        XCTAssertFalse(Slab.isUntouchedSinceCarve(first), "an erased mark still reads as fresh")
+        // The mark is the block's own: another block's mark, copied here, is not it.
+        let second = first.load(as: UnsafeMutableRawPointer?.self)!
+        first.storeBytes(of: second.load(fromByteOffset: 8, as: UInt.self), toByteOffset: 8, as: UInt.self)
+        XCTAssertFalse(Slab.isUntouchedSinceCarve(first), "another block's mark accepted")
+        SharedPool.releaseSlab(slab)
+
+        // A reused EMPTY slab's pages may hold old bytes: its blocks get no mark, and a mark left
+        // there by an earlier format does not count.
+        guard var again = SharedPool.acquireSlab(forClass: mid, owner: 0x2000) else { return XCTFail("no slab") }
+        XCTAssertTrue(again == slab, "EMPTY slab not reused")
+        let (reusedHead, _) = again.carve()
+        XCTAssertEqual(reusedHead, first, "not the same blocks")
+        XCTAssertFalse(Slab.isUntouchedSinceCarve(second), "a mark of an earlier format counted in a reused slab")
+        SharedPool.releaseSlab(again)
+
+        // Tiny blocks get none: their carve writes every page, and calloc clears them whole.
+        let tiny = SizeClass.index(forSize: 256)
+        guard var tinySlab = SharedPool.acquireSlab(forClass: tiny, owner: 0x3000) else { return XCTFail("no slab") }
+        let (tinyHead, _) = tinySlab.carve()
+        XCTAssertNotEqual(tinyHead!.load(fromByteOffset: 8, as: UInt.self), Slab.freshMark(of: UInt(bitPattern: tinyHead)),
+                          "a Tiny block got a fresh mark")
+        SharedPool.releaseSlab(tinySlab)
+        SharedPool.maintain(now: 0, force: true)
+    }
+
     func testAFailedPopulateKeepsTheCallersErrno() {
         guard let page = OS.mapAnonymous(OS.pageSize) else { return XCTFail("no page") }
         OS.unmap(page, OS.pageSize)

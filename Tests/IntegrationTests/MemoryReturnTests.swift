@@ -85,6 +85,15 @@ final class MemoryReturnTests: XCTestCase {
                           "calloc made untouched memory resident: \(line)")
     }
 
+    func testCallocOfFreshMidBlocksLeavesThemUntouched() throws {
+        // The same with 2 048 blocks of 32 KiB (64 MiB): the allocator writes the first page of
+        // each as it cuts it, the program one more, so at most a quarter of the 64 MiB need be
+        // resident. Until this test hakmem cleared every Mid block calloc handed out (64 MiB).
+        guard let (v, line) = try figures("calloc-mid", mib: 64, ["before_kib", "after_kib"]) else { return }
+        XCTAssertLessThan(v["after_kib"]! - v["before_kib"]!, 24 * 1024,
+                          "calloc made untouched pages of fresh Mid blocks resident: \(line)")
+    }
+
     func testBufferGrownByReallocIsResidentOnce() throws {
         // One buffer grown by realloc 1 MiB at a time to 128 MiB, with other huge blocks taking
         // the address space after it now and then: its contents must survive every step, and it

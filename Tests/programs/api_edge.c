@@ -274,11 +274,18 @@ static void check_calloc_overflow(void)
     done(&c);
 }
 
-/* calloc must zero even when it gets back memory a previous block dirtied. */
+/* calloc must zero even when it gets back memory a previous block dirtied, however much of it
+ * the block's owner wrote. The first two rounds leave the first 16 bytes alone: an allocator
+ * that keeps a "never handed out" mark in a free block's first words (hakmem does, to skip
+ * clearing Mid blocks fresh from the kernel) must erase it when malloc hands the block out, or a
+ * program that never writes those words gets its old bytes back from calloc. The Mid sizes come
+ * first in a slab fresh from the kernel when this check runs early in a process. */
 static void check_calloc_zeroes(void)
 {
     struct check c = {.name = "calloc-zeroes"};
-    const size_t sizes[] = {1, 24, 1000, 50000, 300000, 5u << 20};
+    const size_t sizes[] = {1, 24, 1000, 1100, 3000, 4096, 5000, 9000, 20000, 40000, 50000, 65536,
+                            300000, 5u << 20};
+    const char *writes[] = {"every byte past the 16th", "one byte a page past the 16th", "every byte"};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         size_t n = sizes[i];
         for (int round = 0; round < 3; round++) {
@@ -287,7 +294,12 @@ static void check_calloc_zeroes(void)
                 fail(&c, "malloc(%zu) returned NULL", n);
                 continue;
             }
-            dirty(d, n);
+            if (round == 0 && n > 16) dirty(d + 16, n - 16);
+            if (round == 1) {
+                for (size_t at = 16; at < n; at += 4096) d[at] = 0xCD;
+                __asm__ volatile("" : : "r"(d) : "memory");
+            }
+            if (round == 2) dirty(d, n);
             free(d);
             /* Vary how the byte count is split between the two factors. */
             unsigned char *z = round == 0 ? calloc(1, n)
@@ -298,8 +310,8 @@ static void check_calloc_zeroes(void)
             }
             long bad = first_nonzero(z, n);
             if (bad >= 0)
-                fail(&c, "calloc of %zu bytes (after freeing a dirty block of the same size, "
-                         "round %d): byte %ld is 0x%02x", n, round, bad, z[bad]);
+                fail(&c, "calloc of %zu bytes (after freeing a block of the same size written at %s)%s: "
+                         "byte %ld is 0x%02x", n, writes[round], z == d ? " (the same one)" : "", bad, z[bad]);
             free(z);
         }
     }
@@ -310,12 +322,12 @@ static void check_calloc_zeroes(void)
  * their bytes through madvise(MADV_DONTNEED), which fails on them: an allocator that reuses
  * such memory as "purged, so zero" hands out old bytes. Each block is locked, dirtied and
  * freed while locked; then calloc asks for the same size, at once and after the memory could
- * have been purged (past the purge delay; after malloc_trim). Large (300 000 B) and huge
- * (2.5 MiB) blocks. Skipped if the process may not lock that much (RLIMIT_MEMLOCK). */
+ * have been purged (past the purge delay; after malloc_trim). Mid (50 000 B), Large
+ * (300 000 B) and huge (2.5 MiB) blocks. Skipped if the process may not lock that much (RLIMIT_MEMLOCK). */
 static void check_calloc_zeroes_locked_memory(void)
 {
     struct check c = {.name = "calloc-zeroes-locked-memory"};
-    const size_t sizes[] = {300000, 5u << 19};
+    const size_t sizes[] = {50000, 300000, 5u << 19};
     const char *moments[] = {"at once", "after 250 ms", "after malloc_trim"};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         size_t n = sizes[i];

@@ -27,6 +27,8 @@
  *                             each block read zero, and prints resident KiB before and after:
  *                             memory fresh from the kernel is zero already, and clearing it
  *                             would make every page resident.
+ *   memory_return calloc-mid MIB
+ *                             the same with blocks of 32 KiB, eight pages each.
  *   memory_return grow MIB    one thread grows one buffer by realloc, 1 MiB at a time, up to MIB
  *                             MiB, writing each new MiB and checking the old ones (a byte per
  *                             page), with a 3 MiB malloc between steps that may take the address
@@ -268,9 +270,8 @@ static int regrow(long mib, size_t size) {
     return 0;
 }
 
-static int sparse_tables(long mib) {
-    long count = mib, nonzero = 0;
-    const size_t size = 1u << 20;
+static int sparse_tables(long mib, size_t size) {
+    long count = (long)(((size_t)mib << 20) / size), nonzero = 0;
     char **tables = malloc((size_t)count * sizeof(char *));
     if (!tables) { perror("malloc"); exit(2); }
     long before = resident_kib();
@@ -326,7 +327,8 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "reuse") == 0) return reuse(mib);
     if (strcmp(argv[1], "regrow-tiny") == 0) return regrow(mib, 64);
     if (strcmp(argv[1], "regrow-mid") == 0) return regrow(mib, 2048);
-    if (strcmp(argv[1], "calloc") == 0) return sparse_tables(mib);
+    if (strcmp(argv[1], "calloc") == 0) return sparse_tables(mib, 1u << 20);
+    if (strcmp(argv[1], "calloc-mid") == 0) return sparse_tables(mib, 32u << 10);
     if (strcmp(argv[1], "grow") == 0) return grow(mib);
     fprintf(stderr, "memory_return: unknown mode %s\n", argv[1]);
     return 2;
