@@ -190,6 +190,11 @@ public func hakmem_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> 
         Maintenance.run()
         if let resized = HugeBlocks.resize(record, toHold: size) { return resized }
     }
+    // A Large block growing within the Large classes takes the free slots after it, if any.
+    if size > usable && usable > SizeClass.midLimit && size <= SizeClass.largeLimit,
+       ThreadCache.growLargeBlockInPlace(pointer, toHold: size) {
+        return pointer
+    }
     guard let fresh = hakmem_malloc(size) else { return nil }
     _ = c_memcpy(fresh, pointer, size < usable ? size : usable)
     hakmem_free(pointer)

@@ -112,7 +112,7 @@ enum SharedPool {
         var slab: Slab
         var freshPages = false
         if let empty = emptyList(slots: slots).popFront() {
-            state!.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
+            takeFirstSlots(slots, ofEmptySpan: empty)
             slab = empty
         } else if let empty = splitLongerEmptySpan(slots) {
             slab = empty
@@ -136,17 +136,68 @@ enum SharedPool {
         var length = slots &+ 1
         while length < SuperSlab.slotCount {
             if let span = emptyList(slots: length).popFront() {
-                let rest = SuperSlab.splitSpan(span, keeping: slots)
-                rest.pointee.state = SlabMeta.empty
-                rest.pointee.emptySince = span.pointee.emptySince
-                rest.pointee.owner.store(0, ordering: .relaxed)
-                emptyList(slots: length &- slots).pushFront(rest)
-                state!.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
+                takeFirstSlots(slots, ofEmptySpan: span)
                 return span
             }
             length &+= 1
         }
         return nil
+    }
+
+    /// Takes the first `slots` slots of an EMPTY span already out of its list; the rest, if
+    /// any, stays EMPTY in the list of its length. Caller holds the lock.
+    private static func takeFirstSlots(_ slots: Int, ofEmptySpan span: Slab) {
+        state!.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
+        let length = Int(span.pointee.slotCount)
+        guard length > slots else { return }
+        let rest = SuperSlab.splitSpan(span, keeping: slots)
+        rest.pointee.state = SlabMeta.empty
+        rest.pointee.emptySince = span.pointee.emptySince
+        rest.pointee.owner.store(0, ordering: .relaxed)
+        emptyList(slots: length &- slots).pushFront(rest)
+    }
+
+    /// Grows a Large slab, whose one block is live, in place to class `c`: over the slots after
+    /// it in its SuperSlab, if each is UNUSED or in an EMPTY span. A buffer grown by realloc
+    /// then keeps its address: nothing is copied, and the pages it filled stay the ones it has.
+    /// Returns false, changing nothing, if a slot is taken or the SuperSlab ends first. The
+    /// caller owns the slab (and moves it to the class's parked list).
+    static func growLargeSlab(_ slab: Slab, toClass c: Int) -> Bool {
+        let first = Int(slab.pointee.firstSlot)
+        let end = first &+ SizeClass.slotsPerSlab(ofClass: c)
+        guard end <= SuperSlab.slotCount else { return false }
+        let lock = self.lock
+        lock.lock()
+        defer { lock.unlock() }
+        let header = SuperSlab.superSlab(of: slab)
+        let grownFrom = first &+ Int(slab.pointee.slotCount)
+        // After the slab, and after each free run or EMPTY span, a used slot starts a span.
+        var slot = grownFrom
+        while slot < end {
+            guard SuperSlab.isUsed(slot: slot, of: header) else {
+                slot &+= 1
+                continue
+            }
+            guard let span = SuperSlab.emptySpan(atSlot: slot, of: header) else { return false }
+            slot &+= Int(span.pointee.slotCount)
+        }
+        slot = grownFrom
+        while slot < end {
+            guard let span = SuperSlab.emptySpan(atSlot: slot, of: header) else {
+                slot &+= 1
+                continue
+            }
+            emptyList(slots: Int(span.pointee.slotCount)).remove(span)
+            takeFirstSlots(min(Int(span.pointee.slotCount), end &- slot), ofEmptySpan: span)
+            slot &+= Int(span.pointee.slotCount)
+            span.pointee.state = SlabMeta.unused   // no longer the head of a span
+        }
+        SuperSlab.extend(slab, toSlots: end &- first)
+        refile(header)
+        state!.pointee.slabsInUse[Int(slab.pointee.classIndex)] &-= 1
+        state!.pointee.slabsInUse[c] &+= 1
+        slab.changeLargeClass(to: c)
+        return true
     }
 
     /// UNUSED slots for a slab of `slots` slots: in the partial SuperSlab whose longest unused

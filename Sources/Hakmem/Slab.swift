@@ -300,6 +300,15 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         return index &* UInt64(pointee.blockSize) == offset && index < UInt64(pointee.carved)
     }
 
+    /// A Large slab grown in place over more slots (SharedPool.growLargeSlab) holds its one
+    /// block as class `c` from now on.
+    func changeLargeClass(to c: Int) {
+        let size = SizeClass.blockSize(ofClass: c)
+        pointee.classIndex = UInt8(c)
+        pointee.blockSize = UInt32(size)
+        pointee.reciprocal = SizeClass.reciprocal(ofBlockSize: size)
+    }
+
     /// Prepares an unowned slot run for class `c`, owned by `owner`. `freshPages`: its slots were
     /// UNUSED, so none of its pages is resident.
     mutating func format(forClass c: Int, owner: UInt, freshPages: Bool) {

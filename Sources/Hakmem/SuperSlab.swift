@@ -195,8 +195,8 @@ enum SuperSlab {
     }
 
     /// The span holding `slot` if it is EMPTY: a used slot's `slabHead` names its span's descriptor.
-    private static func emptySpan(atSlot slot: Int, of header: UnsafeMutablePointer<SuperSlabHeader>) -> Slab? {
-        guard header.pointee.usedSlots & (UInt32(1) &<< UInt32(slot)) != 0 else { return nil }
+    static func emptySpan(atSlot slot: Int, of header: UnsafeMutablePointer<SuperSlabHeader>) -> Slab? {
+        guard isUsed(slot: slot, of: header) else { return nil }
         let span = self.slab(containing: UInt(bitPattern: header) &+ UInt(slot &* slotSize))
         return span.pointee.state == SlabMeta.empty ? span : nil
     }
@@ -207,6 +207,19 @@ enum SuperSlab {
         second.pointee.state = SlabMeta.unused   // no longer the head of a span
         return makeSpan(superSlab(of: first), first: Int(first.pointee.firstSlot),
                         count: Int(first.pointee.slotCount) &+ Int(second.pointee.slotCount))
+    }
+
+    static func isUsed(slot: Int, of header: UnsafeMutablePointer<SuperSlabHeader>) -> Bool {
+        header.pointee.usedSlots & (UInt32(1) &<< UInt32(slot)) != 0
+    }
+
+    /// Stretches a span over the slots after it, up to `count` slots in all: UNUSED ones, or
+    /// ones the caller took out of their EMPTY spans. Caller holds the pool lock.
+    static func extend(_ span: Slab, toSlots count: Int) {
+        let header = superSlab(of: span)
+        let first = Int(span.pointee.firstSlot)
+        header.pointee.usedSlots |= runMask(count) &<< UInt32(first)
+        makeSpan(header, first: first, count: count)
     }
 
     /// Returns a slab's slots to UNUSED. Caller holds the pool lock.

@@ -14,6 +14,7 @@
 // entirely free slabs go back to the shared pool and the others are abandoned to it, to be
 // adopted by the next thread that needs their class: nothing stays stranded with a thread.
 import CHakmem
+import Synchronization
 
 struct ThreadHeap {
     /// Recycling link while the heap is not in use.
@@ -187,6 +188,25 @@ enum ThreadCache {
         if slab.isCurrent { slab.settleCurrentCountdown() } else { slab.makeCurrent(allocationList: head) }
         head.pointee = block.load(as: UnsafeMutableRawPointer?.self)
         return block
+    }
+
+    /// realloc of a Large block of this thread's to a larger Large class, without moving it,
+    /// if the slots after its slab are free (SharedPool.growLargeSlab). Counted as a free of
+    /// the old class and an allocation of the new one, as a realloc that copies is.
+    static func growLargeBlockInPlace(_ block: UnsafeMutableRawPointer, toHold size: Int) -> Bool {
+        let heapAddress = root.pointee.heap
+        guard heapAddress != 0, !Options.current.checked else { return false }
+        let slab = SuperSlab.slab(containing: UInt(bitPattern: block))
+        guard slab.pointee.owner.load(ordering: .relaxed) == heapAddress else { return false }
+        let old = Int(slab.pointee.classIndex)
+        let new = SizeClass.index(forSize: size)
+        guard SharedPool.growLargeSlab(slab, toClass: new) else { return false }
+        let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: heapAddress)!
+        others(heap, old).remove(slab)
+        others(heap, new).pushBack(slab)
+        Statistics.countLocalFrees(1, ofClass: old)
+        Statistics.countHandedOut(1, ofClass: new)
+        return true
     }
 
     /// Whether `block`, a Large block the calling thread was just handed, reads as zero: `take`

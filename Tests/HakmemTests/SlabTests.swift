@@ -144,6 +144,49 @@ final class SlabTests: XCTestCase {
         SharedPool.maintain(now: 0, force: true)
     }
 
+    func testALargeSlabGrowsInPlaceOnlyOverFreeSlotsAfterIt() {
+        SharedPool.maintain(now: 0, force: true)   // no EMPTY span left but the one made here
+        let largest = SizeClass.index(forSize: SizeClass.largeLimit)
+        let twoSlots = SizeClass.index(forSize: 100_000)
+        let fiveSlots = SizeClass.index(forSize: 300_000)
+        let tenSlots = SizeClass.index(forSize: 600_000)
+        XCTAssertEqual([largest, twoSlots, fiveSlots, tenSlots].map(SizeClass.slotsPerSlab(ofClass:)), [28, 2, 5, 10])
+        // An EMPTY span of 28 slots; a slab of 2 takes its first 2, the other 26 stay EMPTY.
+        guard let wide = SharedPool.acquireSlab(forClass: largest, owner: 0x1000) else { return XCTFail("no slab") }
+        SharedPool.releaseSlab(wide)
+        guard var slab = SharedPool.acquireSlab(forClass: twoSlots, owner: 0x1000) else { return XCTFail("no slab") }
+        XCTAssertTrue(slab == wide, "the slab did not take the EMPTY span's first slots")
+        let start = slab.pointee.spanStart
+        XCTAssertEqual(UInt(bitPattern: slab.carve().head), start, "the Large block is not the slab's start")
+
+        XCTAssertTrue(SharedPool.growLargeSlab(slab, toClass: fiveSlots), "did not grow over the EMPTY slots after it")
+        XCTAssertEqual(slab.pointee.spanStart, start, "the slab moved")
+        XCTAssertEqual(Int(slab.pointee.slotCount), 5)
+        XCTAssertEqual(Int(slab.pointee.classIndex), fiveSlots)
+        XCTAssertEqual(Int(slab.pointee.blockSize), SizeClass.blockSize(ofClass: fiveSlots))
+        XCTAssertTrue(slab.isBlockStart(start), "the block is no longer a block start")
+        XCTAssertTrue(SuperSlab.slab(containing: start + UInt(4 * SuperSlab.slotSize)) == slab, "a slot grown over names another span")
+        XCTAssertEqual(SuperSlab.emptySpan(after: slab).map { Int($0.pointee.slotCount) }, 23, "the rest of the EMPTY span")
+
+        // A slab in the way: no growth, nothing changed.
+        guard let neighbour = SharedPool.acquireSlab(forClass: twoSlots, owner: 0x2000) else { return XCTFail("no slab") }
+        XCTAssertEqual(neighbour.pointee.spanStart, start + UInt(5 * SuperSlab.slotSize), "the neighbour is not right after")
+        XCTAssertFalse(SharedPool.growLargeSlab(slab, toClass: tenSlots), "grew over a slab in use")
+        XCTAssertEqual(Int(slab.pointee.slotCount), 5)
+        XCTAssertEqual(Int(slab.pointee.classIndex), fiveSlots)
+        XCTAssertTrue(SuperSlab.slab(containing: start + UInt(5 * SuperSlab.slotSize)) == neighbour)
+
+        // Once it is EMPTY again, it and the span after it join and the slab grows over both.
+        SharedPool.releaseSlab(neighbour)
+        XCTAssertTrue(SharedPool.growLargeSlab(slab, toClass: tenSlots), "did not grow over a released neighbour")
+        XCTAssertEqual(Int(slab.pointee.slotCount), 10)
+        XCTAssertTrue(SuperSlab.slab(containing: start + UInt(9 * SuperSlab.slotSize)) == slab)
+        XCTAssertEqual(SuperSlab.emptySpan(after: slab).map { Int($0.pointee.slotCount) }, 18)
+
+        SharedPool.releaseSlab(slab)
+        SharedPool.maintain(now: 0, force: true)
+    }
+
     func testAFailedPopulateKeepsTheCallersErrno() {
         guard let page = OS.mapAnonymous(OS.pageSize) else { return XCTFail("no page") }
         OS.unmap(page, OS.pageSize)

@@ -429,7 +429,8 @@ static void check_realloc_zero(void)
 static void check_realloc_tiers(void)
 {
     struct check c = {.name = "realloc-across-tiers"};
-    const size_t steps[] = {16, 2000, 100000, 3u << 20, 100, 8};
+    /* Large sizes that grow three times in a row: an allocator may grow them in place. */
+    const size_t steps[] = {16, 2000, 100000, 200000, 700000, 1500000, 3u << 20, 100, 8};
     unsigned char *p = malloc(steps[0]);
     if (p == NULL) {
         fail(&c, "malloc(16) returned NULL");
@@ -445,6 +446,8 @@ static void check_realloc_tiers(void)
             break;
         }
         p = q;
+        if (malloc_usable_size(p) < now)
+            fail(&c, "realloc %zu -> %zu: malloc_usable_size is %zu", old, now, malloc_usable_size(p));
         long bad = mismatch(p, old < now ? old : now, 11);
         if (bad >= 0)
             fail(&c, "realloc %zu -> %zu lost byte %ld", old, now, bad);
