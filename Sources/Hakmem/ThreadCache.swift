@@ -195,7 +195,9 @@ enum ThreadCache {
     /// the old class and an allocation of the new one, as a realloc that copies is.
     static func growLargeBlockInPlace(_ block: UnsafeMutableRawPointer, toHold size: Int) -> Bool {
         let heapAddress = root.pointee.heap
-        guard heapAddress != 0, !Options.current.checked else { return false }
+        // A huge block (an aligned one may be this small) has no slab to grow.
+        guard heapAddress != 0, !Options.current.checked,
+              ChunkMap.kind(of: UInt(bitPattern: block)) == ChunkMap.superSlab else { return false }
         let slab = SuperSlab.slab(containing: UInt(bitPattern: block))
         guard slab.pointee.owner.load(ordering: .relaxed) == heapAddress else { return false }
         let old = Int(slab.pointee.classIndex)

@@ -454,6 +454,22 @@ static void check_realloc_tiers(void)
         fill(p, now, 11);
     }
     free(p);
+    /* A block aligned to 1 MiB (hakmem maps it apart, as a huge block, though it holds less than
+     * its largest slab blocks) grown to a size those slab blocks serve. */
+    void *aligned = NULL;
+    if (posix_memalign(&aligned, 1u << 20, 70000) != 0) {
+        fail(&c, "posix_memalign(1 MiB, 70000) failed");
+    } else {
+        fill(aligned, 70000, 13);
+        unsigned char *grown = realloc(aligned, 1200000);
+        if (grown == NULL) {
+            fail(&c, "realloc of a 1 MiB-aligned block 70000 -> 1200000 returned NULL");
+        } else {
+            long bad = mismatch(grown, 70000, 13);
+            if (bad >= 0) fail(&c, "realloc of a 1 MiB-aligned block 70000 -> 1200000 lost byte %ld", bad);
+            free(grown);
+        }
+    }
     done(&c);
 }
 
