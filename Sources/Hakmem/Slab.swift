@@ -246,12 +246,14 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         }
         // Mid blocks cut from fresh pages carry a fresh mark after the link (see `freshMark`).
         let marked = pointee.freshPages != 0 && SizeClass.isMid(Int(pointee.classIndex))
+        let last = first &+ UInt(batch &- 1) &* size
         var block = first
-        for index in 0..<batch {
-            let next = index &+ 1 < batch ? block &+ size : 0
-            UnsafeMutableRawPointer(bitPattern: block)!.storeBytes(of: next, as: UInt.self)
-            if marked { UnsafeMutableRawPointer(bitPattern: block)!.storeBytes(of: Slab.freshMark(of: block), toByteOffset: 8, as: UInt.self) }
-            block = next
+        while true {
+            let link = UnsafeMutableRawPointer(bitPattern: block)!
+            link.storeBytes(of: block == last ? 0 : block &+ size, as: UInt.self)
+            if marked { link.storeBytes(of: Slab.freshMark(of: block), toByteOffset: 8, as: UInt.self) }
+            if block == last { break }
+            block &+= size
         }
         pointee.carved &+= batch
         return (UnsafeMutableRawPointer(bitPattern: first), batch)
