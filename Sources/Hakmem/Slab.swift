@@ -272,8 +272,8 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
     static func freshMark(of block: UInt) -> UInt { block ^ Lifecycle.secret ^ 0x6672_6573_6862_6C6B }
 
     /// Whether `block`, of a Mid class and just taken off an allocation list, still has its fresh
-    /// mark: it reads as zero past its first two words. Never in checked mode (its lists hand
-    /// blocks out without erasing marks), nor once the kernel refused a purge (the UNUSED slots a
+    /// mark: it reads as zero past its first two words. Never in checked mode, whose free blocks
+    /// carry its own mark in that word, nor once the kernel refused a purge (the UNUSED slots a
     /// fresh slab was formatted on may hold old bytes).
     static func isUntouchedSinceCarve(_ block: UnsafeMutableRawPointer) -> Bool {
         let address = UInt(bitPattern: block)
