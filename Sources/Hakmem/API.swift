@@ -142,22 +142,17 @@ public func hakmem_calloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer?
         return nil
     }
     if total > SizeClass.largeLimit { return allocateHuge(total, alignment: OS.pageSize, zeroed: true) }
-    if total > SizeClass.tinyLimit && total <= SizeClass.midLimit {
-        let c = SizeClass.midIndex(forSize: total)
-        if c != 0 { return callocMid(total, fromClass: c) }
-    }
+    if total > SizeClass.tinyLimit { return calloc(total, fromClass: SizeClass.index(forSize: total)) }
     guard let block = hakmem_malloc(total) else { return nil }
-    // A Large block fresh from the kernel is zero already; clearing it would make all its pages
-    // resident (a program that callocs big tables and fills them sparsely pays for every page).
-    if total > SizeClass.midLimit && ThreadCache.isFreshLargeBlock(block) { return block }
     _ = c_memset(block, 0, total)
     return block
 }
 
-/// A Mid block that has not been the program's since it was cut from fresh pages reads as zero
-/// but for its link and its mark: clearing only those leaves the pages the program never writes
-/// untouched, and not resident.
-private func callocMid(_ total: Int, fromClass c: Int) -> UnsafeMutableRawPointer? {
+/// A Mid or Large block that has not been the program's since it was cut from fresh pages reads
+/// as zero but for its link and its mark: clearing only those leaves the pages the program never
+/// writes untouched, and not resident (a program that callocs big tables and fills them
+/// sparsely would otherwise pay for every page).
+private func calloc(_ total: Int, fromClass c: Int) -> UnsafeMutableRawPointer? {
     guard let block = allocateKeepingFreshMark(fromClass: c) else { return nil }
     if Slab.isUntouchedSinceCarve(block) {
         block.storeBytes(of: 0, as: UInt.self)

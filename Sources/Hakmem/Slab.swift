@@ -67,9 +67,6 @@ struct SlabMeta: ~Copyable {
     /// 1 if the slab's slots were UNUSED when it was claimed: its pages past `carved` have never
     /// been touched, so a carve may fault them in with one call (see `carve`).
     var freshPages: UInt8
-    /// Large slabs: 1 if the block `take` handed out last was carved from fresh pages, so it
-    /// reads as zero and calloc need not clear it (ThreadCache.isFreshLargeBlock).
-    var handedOutFresh: UInt8
     /// While abandoned: blocks still live. Threads freeing into the slab count it down, and the
     /// one that frees the last block gives the slab back at once (SharedPool.reclaimIfEmpty).
     let abandonedRemaining: Atomic<Int>
@@ -244,8 +241,9 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         if pointee.freshPages != 0, let pages = Slab.pagesWritten(byCarving: batch, blocksOf: size, from: first) {
             if OS.populate(pages.start, pages.length) { SharedPool.countPopulated(bytes: pages.length) }
         }
-        // Mid blocks cut from fresh pages carry a fresh mark after the link (see `freshMark`).
-        let marked = pointee.freshPages != 0 && SizeClass.isMid(Int(pointee.classIndex))
+        // Mid and Large blocks cut from fresh pages carry a fresh mark after the link (see
+        // `freshMark`); a Tiny carve writes every page anyway.
+        let marked = pointee.freshPages != 0 && Int(pointee.classIndex) > SizeClass.lastTinyClass
         let last = first &+ UInt(batch &- 1) &* size
         var block = first
         while true {
@@ -261,17 +259,17 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
 
     // MARK: Fresh marks
 
-    /// The word a Mid block cut from fresh pages carries after its link until it is first handed
+    /// The word a Mid or Large block cut from fresh pages carries after its link until it is first handed
     /// out. Every hand-out but calloc's erases it (`erasingFreshMark`), so a block that still has
     /// it was never the program's: the slab's pages were zero when it was formatted and only the
     /// two words the carve wrote are not, and calloc clears those instead of the whole block. A
-    /// calloc of Mid blocks that the program fills sparsely then makes resident only the pages it
+    /// calloc of blocks that the program fills sparsely then makes resident only the pages it
     /// writes (30 000 callocs of 1-64 KiB with one byte written each: see PERFORMANCE.md).
     /// Mixed with the process secret, so a program never writes one by accident.
     @inline(__always)
     static func freshMark(of block: UInt) -> UInt { block ^ Lifecycle.secret ^ 0x6672_6573_6862_6C6B }
 
-    /// Whether `block`, of a Mid class and just taken off an allocation list, still has its fresh
+    /// Whether `block`, of a Mid or Large class and just allocated, still has its fresh
     /// mark: it reads as zero past its first two words. Never in checked mode, whose free blocks
     /// carry its own mark in that word, nor once the kernel refused a purge (the UNUSED slots a
     /// fresh slab was formatted on may hold old bytes).
@@ -303,9 +301,10 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
     }
 
     /// A Large slab grown in place over more slots (SharedPool.growLargeSlab) holds its one
-    /// block as class `c` from now on.
+    /// block as class `c` from now on. The slots it took may have been an EMPTY span's, written.
     func changeLargeClass(to c: Int) {
         let size = SizeClass.blockSize(ofClass: c)
+        pointee.freshPages = 0
         pointee.classIndex = UInt8(c)
         pointee.blockSize = UInt32(size)
         pointee.reciprocal = SizeClass.reciprocal(ofBlockSize: size)
@@ -328,7 +327,6 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         pointee.keptFree = 0
         pointee.mayBeEmpty = 0
         pointee.freshPages = freshPages ? 1 : 0
-        pointee.handedOutFresh = 0
         pointee.state = SlabMeta.active
         pointee.owner.store(owner, ordering: .releasing)
     }

@@ -173,8 +173,6 @@ enum ThreadCache {
     /// pages serve any class, where a current slab would hold them for this one class.
     private static func take(_ slab: inout Slab, into head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
                              heap: UnsafeMutablePointer<ThreadHeap>) -> UnsafeMutableRawPointer? {
-        // A Large slab's one block, not carved yet from fresh pages, has never been written.
-        let fresh = slab.pointee.carved == 0 && slab.pointee.freshPages != 0
         let (first, count) = slab.collectFreeBlocks()
         guard let block = first else { return nil }
         if slab.pointee.keptFree != 0 { unkeep(slab, heap) }
@@ -182,7 +180,6 @@ enum ThreadCache {
         if SizeClass.isLarge(Int(slab.pointee.classIndex)) {
             slab.pointee.live = 1
             slab.pointee.freesUntilEmpty = 1
-            slab.pointee.handedOutFresh = fresh ? 1 : 0
             return block
         }
         if slab.isCurrent { slab.settleCurrentCountdown() } else { slab.makeCurrent(allocationList: head) }
@@ -209,15 +206,6 @@ enum ThreadCache {
         Statistics.countLocalFrees(1, ofClass: old)
         Statistics.countHandedOut(1, ofClass: new)
         return true
-    }
-
-    /// Whether `block`, a Large block the calling thread was just handed, reads as zero: `take`
-    /// carved it from pages untouched since they were mapped or purged, so calloc need not clear
-    /// it (nor make its pages resident). Never in checked mode, whose lists hand blocks out again
-    /// without `take`, nor once the kernel refused a purge (its UNUSED slots may hold old bytes).
-    static func isFreshLargeBlock(_ block: UnsafeMutableRawPointer) -> Bool {
-        guard !Options.current.checked, OS.purgedPagesReadAsZero else { return false }
-        return SuperSlab.slab(containing: UInt(bitPattern: block)).pointee.handedOutFresh != 0
     }
 
     /// The owner's free counted a slab's countdown down to 0. For a parked slab, its last live

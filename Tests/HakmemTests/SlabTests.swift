@@ -101,7 +101,7 @@ final class SlabTests: XCTestCase {
         SharedPool.maintain(now: 0, force: true)
     }
 
-    func testOnlyMidBlocksCutFromUnusedSlotsCarryAFreshMark() {
+    func testOnlyMidAndLargeBlocksCutFromUnusedSlotsCarryAFreshMark() {
         SharedPool.maintain(now: 0, force: true)   // no EMPTY slab left: the next slab is claimed
         let mid = SizeClass.index(forSize: 5000)   // more than a page, three to a carve
         guard var slab = SharedPool.acquireSlab(forClass: mid, owner: 0x1000) else { return XCTFail("no slab") }
@@ -141,6 +141,14 @@ final class SlabTests: XCTestCase {
         XCTAssertNotEqual(tinyHead!.load(fromByteOffset: 8, as: UInt.self), Slab.freshMark(of: UInt(bitPattern: tinyHead)),
                           "a Tiny block got a fresh mark")
         SharedPool.releaseSlab(tinySlab)
+
+        // A Large block gets one too: calloc of a Large size takes the same path.
+        SharedPool.maintain(now: 0, force: true)
+        guard var largeSlab = SharedPool.acquireSlab(forClass: SizeClass.index(forSize: 300_000), owner: 0x4000)
+        else { return XCTFail("no slab") }
+        let (largeBlock, _) = largeSlab.carve()
+        XCTAssertTrue(Slab.isUntouchedSinceCarve(largeBlock!), "a Large block cut from fresh slots has no fresh mark")
+        SharedPool.releaseSlab(largeSlab)
         SharedPool.maintain(now: 0, force: true)
     }
 
@@ -160,6 +168,7 @@ final class SlabTests: XCTestCase {
         XCTAssertEqual(UInt(bitPattern: slab.carve().head), start, "the Large block is not the slab's start")
 
         XCTAssertTrue(SharedPool.growLargeSlab(slab, toClass: fiveSlots), "did not grow over the EMPTY slots after it")
+        XCTAssertEqual(slab.pointee.freshPages, 0, "a slab grown over an EMPTY span still counts as fresh")
         XCTAssertEqual(slab.pointee.spanStart, start, "the slab moved")
         XCTAssertEqual(Int(slab.pointee.slotCount), 5)
         XCTAssertEqual(Int(slab.pointee.classIndex), fiveSlots)
