@@ -25,6 +25,11 @@
 // ClassLists.swift. While the slab is current it starts at `currentCountdown`,
 // and what it has counted down is the number of frees pushed onto the allocation list
 // (statistics count them when the slab stops being current).
+//
+// A free block's first word is its link. The second is the allocator's only in three cases: the
+// head of a remote-free chain records the chain's tail and length there, checked mode keeps its
+// free mark there, and a Mid or Large block carved from fresh slots carries its fresh mark there
+// until it is first handed out (`freshMark`); every hand-out but calloc's clears it.
 import Synchronization
 
 struct SlabMeta: ~Copyable {
