@@ -13,6 +13,10 @@
 // Giving memory back: an entirely free slab comes back as EMPTY (pages still resident, ready for
 // reuse); after the purge delay its pages are returned to the kernel (MADV_DONTNEED) and its
 // slots become UNUSED. Past a byte budget of EMPTY slabs, the longest EMPTY span goes at once.
+// The budget is 16 MiB, so that a program that frees a burst and goes idle keeps little; it
+// grows while a thread claims fresh slots soon after its own frees made the pool purge past it
+// (the purged pages were wanted again: a thread changing phases, freeing one size's blocks and
+// allocating another's), and shrinks back at maintenance once that stops.
 // Invariant: UNUSED slots hold no resident pages (unless the kernel refused to purge them: locked
 // pages, see `OS.purge` and `purgeRefused`). A SuperSlab whose slots are all UNUSED waits
 // in a bounded cache, then is unmapped. Abandoned slabs that other threads' frees emptied are
@@ -21,12 +25,17 @@
 // Why a lock rather than lock-free stacks: the pool is visited rarely and briefly, and HAKMEM's
 // own lock-free free list (seed 003) came out slower than a mutex; what costs is sharing, which
 // the per-thread slabs already avoid. The lock counts its contention for the statistics.
+import CHakmem
 import Synchronization
 
 struct PoolState: ~Copyable {
     var lockWord: LockWord
     var cachedCount: Int
     var emptySpanBytes: Int
+    /// Past this many EMPTY bytes a release purges at once (see `noteFreshClaim`).
+    var emptySpanBudget: Int
+    /// When the budget last grew (OS.milliseconds).
+    var lastBudgetGrowth: UInt64
     var counters: PoolCounters
     /// Per class: abandoned slabs. Per slot count: EMPTY slabs, most recently emptied first.
     var abandoned: UnsafeMutablePointer<ListEnds<SlabMeta>>
@@ -51,8 +60,15 @@ struct PoolCounters {
 enum SharedPool {
     nonisolated(unsafe) static var state: UnsafeMutablePointer<PoolState>? = nil
 
-    /// EMPTY slabs kept resident for quick reuse before the purge delay has passed.
-    static let emptySpanBudget = 16 << 20
+    /// EMPTY slabs kept resident for quick reuse before the purge delay has passed: what a
+    /// program keeps after a burst, unless it showed that it wants purged memory back.
+    static let baseEmptySpanBudget = 16 << 20
+    /// The most the budget grows to. It grows only by fresh bytes the program claimed, so a
+    /// program never keeps more EMPTY bytes than it recently had in use.
+    static let largestEmptySpanBudget = 256 << 20
+    /// Fresh slots a thread claims within this time of a purge past the budget that its own
+    /// release caused grow it; a budget that has not grown for this long halves at maintenance.
+    static let budgetGrowthWindowMilliseconds: UInt64 = 1000
 
     /// `SuperSlabHeader.list`: in no list (every slot used, or on its way to the cache or out),
     /// in the cache, or `listPartial(run:)`.
@@ -72,6 +88,7 @@ enum SharedPool {
         pointer.pointee.superSlabs = cursor.assumingMemoryBound(to: ListEnds<SuperSlabHeader>.self)
         cursor += (1 &+ SuperSlab.slotCount) * MemoryLayout<ListEnds<SuperSlabHeader>>.stride
         pointer.pointee.counters = PoolCounters()
+        pointer.pointee.emptySpanBudget = baseEmptySpanBudget
         state = pointer
         return cursor - region
     }
@@ -122,12 +139,31 @@ enum SharedPool {
             // may join a run long enough for it.
             purgeEmptySpansLocked(bytes: slots &* SuperSlab.slotSize)
             guard let claimed = claimSlots(slots) else { return nil }
+            noteFreshClaim(bytes: slots &* SuperSlab.slotSize)
             slab = claimed
             freshPages = true
         }
         slab.format(forClass: c, owner: owner, freshPages: freshPages)
         state!.pointee.slabsInUse[c] &+= 1
         return slab
+    }
+
+    /// Fresh slots claimed by a thread soon after its own release made the pool purge past the
+    /// budget: the pages purged were wanted again, as when a program frees one phase's blocks and
+    /// allocates the next phase's of another size. Each such claim grows the budget by its
+    /// bytes, so that the next phase's frees stay resident for the phase after it instead of
+    /// being purged and faulted in again (PERFORMANCE.md: a program of six 300 MB phases).
+    /// A burst freed before the program goes idle is followed by no such claim and goes back at
+    /// once. Only the purging thread's claims count: threads that free their bursts while
+    /// others are still allocating theirs, and then idle, keep no more than before (the same
+    /// PERFORMANCE.md section). Caller holds the lock.
+    private static func noteFreshClaim(bytes: Int) {
+        let lastPurge = hakmem_thread_root.purged_past_budget_at
+        guard lastPurge != 0 else { return }
+        let now = OS.milliseconds()
+        guard now &- lastPurge < budgetGrowthWindowMilliseconds else { return }
+        state!.pointee.emptySpanBudget = min(largestEmptySpanBudget, state!.pointee.emptySpanBudget &+ bytes)
+        state!.pointee.lastBudgetGrowth = now
     }
 
     /// Takes the shortest EMPTY span longer than `slots`, keeps its first `slots` slots and
@@ -273,10 +309,12 @@ enum SharedPool {
             emptyList(slots: Int(after.pointee.slotCount)).remove(after)
             span = SuperSlab.join(span, after)
         }
+        let now = OS.milliseconds()
         span.pointee.state = SlabMeta.empty
-        span.pointee.emptySince = UInt32(truncatingIfNeeded: OS.milliseconds())
+        span.pointee.emptySince = UInt32(truncatingIfNeeded: now)
         emptyList(slots: Int(span.pointee.slotCount)).pushFront(span)
-        guard state!.pointee.emptySpanBytes > emptySpanBudget else { return nil }
+        guard state!.pointee.emptySpanBytes > state!.pointee.emptySpanBudget else { return nil }
+        hakmem_thread_root.purged_past_budget_at = now
         return takeLongestEmptySpan()
     }
 
@@ -389,6 +427,15 @@ enum SharedPool {
         let purgedBefore = state.pointee.counters.bytesPurged
         let unmappedBefore = state.pointee.counters.superSlabsUnmapped
         sweepAbandoned()
+        if force {
+            // malloc_trim: the program asked for everything back, so it starts over.
+            state.pointee.emptySpanBudget = baseEmptySpanBudget
+            hakmem_thread_root.purged_past_budget_at = 0
+        } else if state.pointee.emptySpanBudget > baseEmptySpanBudget,
+                  now &- state.pointee.lastBudgetGrowth >= budgetGrowthWindowMilliseconds {
+            state.pointee.emptySpanBudget = max(baseEmptySpanBudget, state.pointee.emptySpanBudget / 2)
+            state.pointee.lastBudgetGrowth = now
+        }
         let delay = force ? 0 : UInt32(Options.current.purgeDelayMilliseconds)
         for slots in 1..<SuperSlab.slotCount {
             let list = emptyList(slots: slots)
@@ -475,4 +522,5 @@ enum SharedPool {
     }
     static var cachedSuperSlabs: Int { state!.pointee.cachedCount }
     static var emptySlabBytes: Int { state!.pointee.emptySpanBytes }
+    static var emptySpanBudget: Int { state!.pointee.emptySpanBudget }
 }

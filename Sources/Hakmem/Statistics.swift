@@ -138,7 +138,9 @@ enum Statistics {
         out.append(s.mappedBytes >> 10)
         out.append(", empty slabs kept ")
         out.append(s.emptySlabBytes >> 10)
-        out.append(", purged ")
+        out.append(" (budget ")
+        out.append(s.emptySlabBudget >> 10)
+        out.append("), purged ")
         out.append(s.pool.bytesPurged >> 10)
         out.append(", populated ahead of use ")
         out.append(s.populatedBytes >> 10)
@@ -189,6 +191,7 @@ enum Statistics {
         field(&out, "huge_cached", UInt(s.huge.cachedCount))
         field(&out, "bytes_mapped", s.mappedBytes)
         field(&out, "bytes_empty_kept", UInt(s.emptySlabBytes))
+        field(&out, "bytes_empty_budget", UInt(s.emptySlabBudget))
         field(&out, "bytes_purged", s.pool.bytesPurged)
         field(&out, "bytes_populated", s.populatedBytes)
         field(&out, "bytes_resident", s.residentBytes)
@@ -217,6 +220,7 @@ struct Snapshot {
     var huge: HugeCounters
     var cachedSuperSlabs: Int
     var emptySlabBytes: Int
+    var emptySlabBudget: Int
     var populatedBytes: UInt
     var mappedBytes: UInt
     var residentBytes: UInt
@@ -267,6 +271,7 @@ struct Snapshot {
         let pool = SharedPool.counters
         let cached = SharedPool.cachedSuperSlabs
         let empty = SharedPool.emptySlabBytes
+        let budget = SharedPool.emptySpanBudget
         lock.unlock()
         // The reporting thread's own per-slab allocation lists hold blocks not yet allocated; its
         // class lists' slabs hold freed blocks at home, not counted until they leave.
@@ -282,7 +287,7 @@ struct Snapshot {
         let live = pool.superSlabsMapped &- pool.superSlabsUnmapped
         return Snapshot(
             classes: classes, slabsInUse: slabsInUse, pool: pool, huge: huge,
-            cachedSuperSlabs: cached, emptySlabBytes: empty, populatedBytes: SharedPool.bytesPopulated,
+            cachedSuperSlabs: cached, emptySlabBytes: empty, emptySlabBudget: budget, populatedBytes: SharedPool.bytesPopulated,
             mappedBytes: live &* UInt(SuperSlab.size) &+ huge.mappedBytes,
             residentBytes: Snapshot.processResidentBytes(), peakResidentBytes: Snapshot.peakResidentBytes(),
             poolLockAcquisitions: SharedPool.lock.acquisitions, poolLockContended: SharedPool.lock.contendedAcquisitions,

@@ -374,6 +374,58 @@ final class SlabTests: XCTestCase {
         XCTAssertEqual(SharedPool.emptySlabBytes, 0)
     }
 
+    func testFreshSlotsClaimedSoonAfterAPurgePastTheBudgetGrowItUntilMaintenanceHalvesIt() {
+        SharedPool.maintain(now: 0, force: true)
+        let base = SharedPool.baseEmptySpanBudget
+        let slot = SuperSlab.slotSize
+        XCTAssertEqual(SharedPool.emptySpanBudget, base)
+        let single = SizeClass.index(forSize: 48)   // one slot per slab
+        let count = base / slot + 8
+        @Sendable func acquireAll() -> [UInt] {
+            (0..<count).compactMap { _ in SharedPool.acquireSlab(forClass: single, owner: 0x1000).map { UInt(bitPattern: $0) } }
+        }
+        func releaseAll(_ slabs: [UInt]) {
+            for address in slabs { SharedPool.releaseSlab(Slab(bitPattern: address)!) }
+        }
+        var slabs = acquireAll()
+        XCTAssertEqual(slabs.count, count, "no slab")
+        XCTAssertEqual(SharedPool.emptySpanBudget, base, "fresh slots claimed with no purge before them grew the budget")
+        var purgedBefore = SharedPool.counters.bytesPurged
+        releaseAll(slabs)
+        XCTAssertGreaterThan(SharedPool.counters.bytesPurged, purgedBefore, "nothing purged past the budget")
+        XCTAssertEqual(SharedPool.emptySpanBudget, base, "a purge alone grew the budget")
+
+        // Another thread's fresh slots do not grow it: no release of that thread purged.
+        nonisolated(unsafe) var others: [UInt] = []
+        let claimed = DispatchSemaphore(value: 0)
+        Thread {
+            others = acquireAll()
+            claimed.signal()
+        }.start()
+        claimed.wait()
+        XCTAssertEqual(others.count, count, "no slab")
+        XCTAssertEqual(SharedPool.emptySpanBudget, base, "another thread's fresh slots grew the budget")
+        releaseAll(others)
+
+        // This thread wants the memory back: EMPTY slabs first, then fresh slots, each of which
+        // grows the budget by its bytes.
+        let emptyBefore = SharedPool.emptySlabBytes
+        slabs = acquireAll()
+        XCTAssertEqual(slabs.count, count, "no slab")
+        XCTAssertEqual(SharedPool.emptySpanBudget, base + count * slot - emptyBefore,
+                       "the budget did not grow by the fresh slots claimed after the purge")
+        purgedBefore = SharedPool.counters.bytesPurged
+        releaseAll(slabs)
+        XCTAssertEqual(SharedPool.counters.bytesPurged, purgedBefore, "the grown budget did not keep the slabs released")
+        XCTAssertEqual(SharedPool.emptySlabBytes, count * slot)
+
+        // A window with no growth: maintenance halves the budget, down to the base at least.
+        SharedPool.maintain(now: OS.milliseconds() + 2 * SharedPool.budgetGrowthWindowMilliseconds)
+        XCTAssertEqual(SharedPool.emptySpanBudget, base, "maintenance did not shrink the budget back")
+        XCTAssertEqual(SharedPool.emptySlabBytes, 0, "EMPTY slabs older than the purge delay kept")
+        SharedPool.maintain(now: 0, force: true)
+    }
+
     func testOnlyAbandonedSlabsWithAFreeBlockAreAdopted() {
         SharedPool.maintain(now: 0, force: true)
         let c = SizeClass.index(forSize: 100 * 1024)   // one block per slab

@@ -29,6 +29,12 @@
  *                             would make every page resident.
  *   memory_return calloc-mid MIB
  *                             the same with blocks of 32 KiB, eight pages each.
+ *   memory_return phases MIB  one thread works in four phases, each with one block size (48 B,
+ *                             640 B, 6 KiB, 40 KiB): it allocates and fills MIB MiB of blocks,
+ *                             then frees them all. Prints the page faults of each phase and
+ *                             the pages a phase fills: once a program has shown that it wants
+ *                             freed memory back, a phase should find the last one's pages
+ *                             resident instead of faulting fresh ones in.
  *   memory_return grow MIB    one thread grows one buffer by realloc, 1 MiB at a time, up to MIB
  *                             MiB, writing each new MiB and checking the old ones (a byte per
  *                             page), with a 3 MiB malloc between steps that may take the address
@@ -44,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -289,6 +296,35 @@ static int sparse_tables(long mib, size_t size) {
     return nonzero ? 1 : 0;
 }
 
+static long minor_faults(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_minflt;
+}
+
+static int phases(long mib) {
+    const size_t sizes[] = {48, 640, 6u << 10, 40u << 10};
+    enum { PHASES = sizeof sizes / sizeof sizes[0] };
+    long faults[PHASES];
+    void **blocks = malloc(((size_t)mib << 20) / sizes[0] * sizeof(void *));
+    if (!blocks) { perror("malloc"); exit(2); }
+    for (int phase = 0; phase < PHASES; phase++) {
+        long count = (long)(((size_t)mib << 20) / sizes[phase]), before = minor_faults();
+        for (long i = 0; i < count; i++) {
+            blocks[i] = malloc(sizes[phase]);
+            if (!blocks[i]) { perror("malloc"); exit(2); }
+            memset(blocks[i], phase + 1, sizes[phase]);
+        }
+        for (long i = 0; i < count; i++) free(blocks[i]);
+        faults[phase] = minor_faults() - before;
+    }
+    free(blocks);
+    printf("pages=%ld", (long)(((size_t)mib << 20) / 4096));
+    for (int phase = 0; phase < PHASES; phase++) printf(" phase%d_faults=%ld", phase + 1, faults[phase]);
+    printf("\n");
+    return 0;
+}
+
 static int grow(long mib) {
     size_t limit = (size_t)mib << 20, step = 1u << 20, size = 0;
     unsigned char *buffer = NULL;
@@ -317,7 +353,7 @@ static int grow(long mib) {
 
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse|regrow-tiny|regrow-mid|calloc|grow MIB\n");
+        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse|regrow-tiny|regrow-mid|calloc|calloc-mid|phases|grow MIB\n");
         return 2;
     }
     long mib = atol(argv[2]);
@@ -329,6 +365,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "regrow-mid") == 0) return regrow(mib, 2048);
     if (strcmp(argv[1], "calloc") == 0) return sparse_tables(mib, 1u << 20);
     if (strcmp(argv[1], "calloc-mid") == 0) return sparse_tables(mib, 32u << 10);
+    if (strcmp(argv[1], "phases") == 0) return phases(mib);
     if (strcmp(argv[1], "grow") == 0) return grow(mib);
     fprintf(stderr, "memory_return: unknown mode %s\n", argv[1]);
     return 2;
