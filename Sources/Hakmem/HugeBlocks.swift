@@ -6,7 +6,10 @@
 // split, or moved together, to the length asked for. The cache is under its own lock.
 // A cached mapping keeps its pages for the purge delay (a program that frees and reallocates a
 // big buffer in a loop does not fault it in again each time); then `maintain` purges it, so only
-// its first page stays resident, and unmaps it once older than the SuperSlab cache age.
+// its first page stays resident, and unmaps it once older than the SuperSlab cache age. Past a
+// budget of resident cached bytes (16 MiB, more while a thread allocates again right after its
+// own free made the cache purge: ResidentBudget.swift), a free purges the oldest at once, so that
+// a program that frees a big array and goes idle gives it back.
 
 struct HugeRecord {
     var magic: UInt64
@@ -28,6 +31,9 @@ struct HugeCacheState: ~Copyable {
     var first: UnsafeMutablePointer<HugeRecord>?
     var count: Int
     var bytes: Int
+    /// Of `bytes`, those of mappings not purged: resident, unless the program never touched them.
+    var unpurgedBytes: Int
+    var residentBudget: ResidentBudget
     var counters: HugeCounters
 }
 
@@ -50,6 +56,7 @@ enum HugeBlocks {
     static func initialize(in region: UnsafeMutableRawPointer) -> Int {
         cache = region.assumingMemoryBound(to: HugeCacheState.self)
         cache!.pointee.counters = HugeCounters()
+        cache!.pointee.residentBudget = ResidentBudget(largest: cacheByteLimit, cache: ResidentBudget.hugeCache)
         return MemoryLayout<HugeCacheState>.stride
     }
 
@@ -95,6 +102,7 @@ enum HugeBlocks {
         ChunkMap.mark(UInt(bitPattern: base), length: length, as: ChunkMap.huge)
         cache!.pointee.counters.mappedBytes &+= UInt(length)
         cache!.pointee.counters.allocations &+= 1
+        cache!.pointee.residentBudget.noteClaimOfPurgedMemory(length)
         lock.unlock()
         return (UInt(bitPattern: base), length)
     }
@@ -112,9 +120,13 @@ enum HugeBlocks {
         var piece = Piece(first)
         let start: UInt
         var purged = piece.purged
+        // Bytes of the block whose pages stay resident from a mapping not purged; the rest will
+        // fault in, as if the mapping were fresh.
+        var residentReused = 0
         if piece.length >= length {
             start = piece.start
             if piece.length > length { keepTail(of: piece, from: length) }
+            if !piece.purged { residentReused = length }
         } else {
             // Fresh (zero) pages wherever no piece lands.
             guard let target = OS.mapAligned(length, alignment: SuperSlab.size, accounted: true) else {
@@ -134,6 +146,7 @@ enum HugeBlocks {
                     cache!.pointee.counters.mappedBytes &-= UInt(moved)
                     // A piece's first page holds its cache record: inside the block unless it lands first.
                     purged = purged && piece.purged && filled == 0
+                    if !piece.purged { residentReused &+= moved }
                     if moved < piece.length { keepTail(of: piece, from: moved) }
                 } else {
                     unmapLocked(piece.start, piece.length)
@@ -144,6 +157,7 @@ enum HugeBlocks {
             }
         }
         cache!.pointee.counters.allocations &+= 1
+        cache!.pointee.residentBudget.noteClaimOfPurgedMemory(length &- residentReused)
         if zeroed && !purged {
             let block = UnsafeMutableRawPointer(bitPattern: start &+ UInt(OS.pageSize))!
             // Locked pages keep their bytes through a purge: clear them by hand.
@@ -193,6 +207,7 @@ enum HugeBlocks {
         best.pointee = record.pointee.next
         cache!.pointee.count &-= 1
         cache!.pointee.bytes &-= record.pointee.mappingLength
+        if !record.pointee.purged { cache!.pointee.unpurgedBytes &-= record.pointee.mappingLength }
         return record
     }
 
@@ -212,6 +227,7 @@ enum HugeBlocks {
         cache!.pointee.first = cached
         cache!.pointee.count &+= 1
         cache!.pointee.bytes &+= length
+        if !purged { cache!.pointee.unpurgedBytes &+= length }
     }
 
     /// The record of the huge block starting at `address`, or nil if it is not one; with
@@ -302,8 +318,31 @@ enum HugeBlocks {
         let lock = self.lock
         lock.lock()
         cache!.pointee.counters.frees &+= 1
-        cacheOrUnmap(start, length: length, purged: false, cachedAt: OS.milliseconds(), freedUser: record.pointee.user)
+        let now = OS.milliseconds()
+        cacheOrUnmap(start, length: length, purged: false, cachedAt: now, freedUser: record.pointee.user)
+        purgePastResidentBudget(now: now)
         lock.unlock()
+    }
+
+    /// Past the resident budget, purges the oldest cached mappings not purged yet until the
+    /// cache is within it. Under the lock, as maintenance purges: huge frees are rare, and a
+    /// mapping half purged must not be taken meanwhile. Caller holds the lock.
+    private static func purgePastResidentBudget(now: UInt64) {
+        guard cache!.pointee.unpurgedBytes > cache!.pointee.residentBudget.bytes else { return }
+        cache!.pointee.residentBudget.notePurgePastBudget(now: now)
+        while cache!.pointee.unpurgedBytes > cache!.pointee.residentBudget.bytes {
+            var oldest: UnsafeMutablePointer<HugeRecord>? = nil
+            var candidate = cache!.pointee.first
+            while let record = candidate {
+                if !record.pointee.purged { oldest = record }
+                candidate = record.pointee.next
+            }
+            guard let oldest else { return }
+            purge(oldest)
+            // Locked pages stay whatever is done: leave them to maintenance, which tries again.
+            guard oldest.pointee.purged else { return }
+            cache!.pointee.unpurgedBytes &-= oldest.pointee.mappingLength
+        }
     }
 
     /// A mapping whose pages the kernel would not drop (locked) stays unpurged: calloc then clears it.
@@ -328,17 +367,20 @@ enum HugeBlocks {
         defer { lock.unlock() }
         let age = force ? 0 : UInt64(Options.current.superSlabCacheMilliseconds)
         let delay = force ? 0 : UInt64(Options.current.purgeDelayMilliseconds)
+        cache.pointee.residentBudget.age(now: now, force: force)
         var released = false
         var link = withUnsafeMutablePointer(to: &cache.pointee.first) { $0 }
         while let record = link.pointee {
             if !record.pointee.purged && now &- record.pointee.cachedAt >= delay {
                 purge(record)
+                if record.pointee.purged { cache.pointee.unpurgedBytes &-= record.pointee.mappingLength }
                 released = released || record.pointee.purged
             }
             if now &- record.pointee.cachedAt >= age {
                 link.pointee = record.pointee.next
                 cache.pointee.count &-= 1
                 cache.pointee.bytes &-= record.pointee.mappingLength
+                if !record.pointee.purged { cache.pointee.unpurgedBytes &-= record.pointee.mappingLength }
                 unmapLocked(record.pointee.mappingStart, record.pointee.mappingLength)
                 released = true
             } else {
@@ -347,6 +389,10 @@ enum HugeBlocks {
         }
         return released
     }
+
+    /// Bytes of cached mappings not purged, and the budget past which a free purges them.
+    static var unpurgedCachedBytes: Int { cache!.pointee.unpurgedBytes }
+    static var residentBudget: Int { cache!.pointee.residentBudget.bytes }
 
     static var counters: HugeCounters {
         guard let cache else { return HugeCounters() }

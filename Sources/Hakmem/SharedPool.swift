@@ -12,11 +12,9 @@
 //   5. a freshly mapped SuperSlab.
 // Giving memory back: an entirely free slab comes back as EMPTY (pages still resident, ready for
 // reuse); after the purge delay its pages are returned to the kernel (MADV_DONTNEED) and its
-// slots become UNUSED. Past a byte budget of EMPTY slabs, the longest EMPTY span goes at once.
-// The budget is 16 MiB, so that a program that frees a burst and goes idle keeps little; it
-// grows while a thread claims fresh slots soon after its own frees made the pool purge past it
-// (the purged pages were wanted again: a thread changing phases, freeing one size's blocks and
-// allocating another's), and shrinks back at maintenance once that stops.
+// slots become UNUSED. Past a budget of EMPTY bytes (16 MiB, more while a thread claims fresh
+// slots right after its own frees made the pool purge: ResidentBudget.swift), the longest EMPTY
+// span goes at once.
 // Invariant: UNUSED slots hold no resident pages (unless the kernel refused to purge them: locked
 // pages, see `OS.purge` and `purgeRefused`). A SuperSlab whose slots are all UNUSED waits
 // in a bounded cache, then is unmapped. Abandoned slabs that other threads' frees emptied are
@@ -25,17 +23,14 @@
 // Why a lock rather than lock-free stacks: the pool is visited rarely and briefly, and HAKMEM's
 // own lock-free free list (seed 003) came out slower than a mutex; what costs is sharing, which
 // the per-thread slabs already avoid. The lock counts its contention for the statistics.
-import CHakmem
 import Synchronization
 
 struct PoolState: ~Copyable {
     var lockWord: LockWord
     var cachedCount: Int
     var emptySpanBytes: Int
-    /// Past this many EMPTY bytes a release purges at once (see `noteFreshClaim`).
-    var emptySpanBudget: Int
-    /// When the budget last grew (OS.milliseconds).
-    var lastBudgetGrowth: UInt64
+    /// Past this many EMPTY bytes a release purges at once.
+    var emptySpanBudget: ResidentBudget
     var counters: PoolCounters
     /// Per class: abandoned slabs. Per slot count: EMPTY slabs, most recently emptied first.
     var abandoned: UnsafeMutablePointer<ListEnds<SlabMeta>>
@@ -60,15 +55,9 @@ struct PoolCounters {
 enum SharedPool {
     nonisolated(unsafe) static var state: UnsafeMutablePointer<PoolState>? = nil
 
-    /// EMPTY slabs kept resident for quick reuse before the purge delay has passed: what a
-    /// program keeps after a burst, unless it showed that it wants purged memory back.
-    static let baseEmptySpanBudget = 16 << 20
-    /// The most the budget grows to. It grows only by fresh bytes the program claimed, so a
-    /// program never keeps more EMPTY bytes than it recently had in use.
+    /// The most EMPTY bytes kept resident for quick reuse before the purge delay has passed,
+    /// once a program has shown that it wants purged memory back (ResidentBudget.swift).
     static let largestEmptySpanBudget = 256 << 20
-    /// Fresh slots a thread claims within this time of a purge past the budget that its own
-    /// release caused grow it; a budget that has not grown for this long halves at maintenance.
-    static let budgetGrowthWindowMilliseconds: UInt64 = 1000
 
     /// `SuperSlabHeader.list`: in no list (every slot used, or on its way to the cache or out),
     /// in the cache, or `listPartial(run:)`.
@@ -88,7 +77,7 @@ enum SharedPool {
         pointer.pointee.superSlabs = cursor.assumingMemoryBound(to: ListEnds<SuperSlabHeader>.self)
         cursor += (1 &+ SuperSlab.slotCount) * MemoryLayout<ListEnds<SuperSlabHeader>>.stride
         pointer.pointee.counters = PoolCounters()
-        pointer.pointee.emptySpanBudget = baseEmptySpanBudget
+        pointer.pointee.emptySpanBudget = ResidentBudget(largest: largestEmptySpanBudget, cache: ResidentBudget.sharedPool)
         state = pointer
         return cursor - region
     }
@@ -139,31 +128,14 @@ enum SharedPool {
             // may join a run long enough for it.
             purgeEmptySpansLocked(bytes: slots &* SuperSlab.slotSize)
             guard let claimed = claimSlots(slots) else { return nil }
-            noteFreshClaim(bytes: slots &* SuperSlab.slotSize)
+            // Purged memory wanted back (a program changing phases, PERFORMANCE.md) grows the budget.
+            state!.pointee.emptySpanBudget.noteClaimOfPurgedMemory(slots &* SuperSlab.slotSize)
             slab = claimed
             freshPages = true
         }
         slab.format(forClass: c, owner: owner, freshPages: freshPages)
         state!.pointee.slabsInUse[c] &+= 1
         return slab
-    }
-
-    /// Fresh slots claimed by a thread soon after its own release made the pool purge past the
-    /// budget: the pages purged were wanted again, as when a program frees one phase's blocks and
-    /// allocates the next phase's of another size. Each such claim grows the budget by its
-    /// bytes, so that the next phase's frees stay resident for the phase after it instead of
-    /// being purged and faulted in again (PERFORMANCE.md: a program of six 300 MB phases).
-    /// A burst freed before the program goes idle is followed by no such claim and goes back at
-    /// once. Only the purging thread's claims count: threads that free their bursts while
-    /// others are still allocating theirs, and then idle, keep no more than before (the same
-    /// PERFORMANCE.md section). Caller holds the lock.
-    private static func noteFreshClaim(bytes: Int) {
-        let lastPurge = hakmem_thread_root.purged_past_budget_at
-        guard lastPurge != 0 else { return }
-        let now = OS.milliseconds()
-        guard now &- lastPurge < budgetGrowthWindowMilliseconds else { return }
-        state!.pointee.emptySpanBudget = min(largestEmptySpanBudget, state!.pointee.emptySpanBudget &+ bytes)
-        state!.pointee.lastBudgetGrowth = now
     }
 
     /// Takes the shortest EMPTY span longer than `slots`, keeps its first `slots` slots and
@@ -313,8 +285,8 @@ enum SharedPool {
         span.pointee.state = SlabMeta.empty
         span.pointee.emptySince = UInt32(truncatingIfNeeded: now)
         emptyList(slots: Int(span.pointee.slotCount)).pushFront(span)
-        guard state!.pointee.emptySpanBytes > state!.pointee.emptySpanBudget else { return nil }
-        hakmem_thread_root.purged_past_budget_at = now
+        guard state!.pointee.emptySpanBytes > state!.pointee.emptySpanBudget.bytes else { return nil }
+        state!.pointee.emptySpanBudget.notePurgePastBudget(now: now)
         return takeLongestEmptySpan()
     }
 
@@ -427,15 +399,7 @@ enum SharedPool {
         let purgedBefore = state.pointee.counters.bytesPurged
         let unmappedBefore = state.pointee.counters.superSlabsUnmapped
         sweepAbandoned()
-        if force {
-            // malloc_trim: the program asked for everything back, so it starts over.
-            state.pointee.emptySpanBudget = baseEmptySpanBudget
-            hakmem_thread_root.purged_past_budget_at = 0
-        } else if state.pointee.emptySpanBudget > baseEmptySpanBudget,
-                  now &- state.pointee.lastBudgetGrowth >= budgetGrowthWindowMilliseconds {
-            state.pointee.emptySpanBudget = max(baseEmptySpanBudget, state.pointee.emptySpanBudget / 2)
-            state.pointee.lastBudgetGrowth = now
-        }
+        state.pointee.emptySpanBudget.age(now: now, force: force)
         let delay = force ? 0 : UInt32(Options.current.purgeDelayMilliseconds)
         for slots in 1..<SuperSlab.slotCount {
             let list = emptyList(slots: slots)
@@ -522,5 +486,5 @@ enum SharedPool {
     }
     static var cachedSuperSlabs: Int { state!.pointee.cachedCount }
     static var emptySlabBytes: Int { state!.pointee.emptySpanBytes }
-    static var emptySpanBudget: Int { state!.pointee.emptySpanBudget }
+    static var emptySpanBudget: Int { state!.pointee.emptySpanBudget.bytes }
 }

@@ -376,7 +376,7 @@ final class SlabTests: XCTestCase {
 
     func testFreshSlotsClaimedSoonAfterAPurgePastTheBudgetGrowItUntilMaintenanceHalvesIt() {
         SharedPool.maintain(now: 0, force: true)
-        let base = SharedPool.baseEmptySpanBudget
+        let base = ResidentBudget.base
         let slot = SuperSlab.slotSize
         XCTAssertEqual(SharedPool.emptySpanBudget, base)
         let single = SizeClass.index(forSize: 48)   // one slot per slab
@@ -420,7 +420,7 @@ final class SlabTests: XCTestCase {
         XCTAssertEqual(SharedPool.emptySlabBytes, count * slot)
 
         // A window with no growth: maintenance halves the budget, down to the base at least.
-        SharedPool.maintain(now: OS.milliseconds() + 2 * SharedPool.budgetGrowthWindowMilliseconds)
+        SharedPool.maintain(now: OS.milliseconds() + 2 * ResidentBudget.growthWindowMilliseconds)
         XCTAssertEqual(SharedPool.emptySpanBudget, base, "maintenance did not shrink the budget back")
         XCTAssertEqual(SharedPool.emptySlabBytes, 0, "EMPTY slabs older than the purge delay kept")
         SharedPool.maintain(now: 0, force: true)

@@ -103,6 +103,14 @@ final class MemoryReturnTests: XCTestCase {
         XCTAssertLessThan(v["phase3_faults"]!, v["pages"]! / 4, "a phase faulted in fresh pages while the last one's were given back: \(line)")
     }
 
+    func testABigArrayFreedGoesBackAtOnce() throws {
+        // One 64 MiB array, filled and freed, and no call after: the huge cache keeps at most
+        // its resident budget (16 MiB) of it. Until this test the whole array stayed resident
+        // until some later slow path, and a program that went idle kept it.
+        guard let (v, line) = try figures("array", mib: 64, ["before_kib", "after_kib"]) else { return }
+        XCTAssertLessThan(v["after_kib"]!, v["before_kib"]! - 48 * 1024, "a freed 64 MiB array stayed resident: \(line)")
+    }
+
     func testBufferGrownByReallocIsResidentOnce() throws {
         // One buffer grown by realloc 1 MiB at a time to 128 MiB, with other huge blocks taking
         // the address space after it now and then: its contents must survive every step, and it

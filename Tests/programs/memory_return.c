@@ -35,6 +35,10 @@
  *                             the pages a phase fills: once a program has shown that it wants
  *                             freed memory back, a phase should find the last one's pages
  *                             resident instead of faulting fresh ones in.
+ *   memory_return array MIB   one thread allocates and fills an array of MIB MiB and frees it,
+ *                             then makes no other call: prints resident KiB before and after the
+ *                             free. A program that frees a big array and goes idle should get
+ *                             it back at once, as with glibc.
  *   memory_return grow MIB    one thread grows one buffer by realloc, 1 MiB at a time, up to MIB
  *                             MiB, writing each new MiB and checking the old ones (a byte per
  *                             page), with a 3 MiB malloc between steps that may take the address
@@ -325,6 +329,19 @@ static int phases(long mib) {
     return 0;
 }
 
+static int array(long mib) {
+    size_t size = (size_t)mib << 20;
+    char *block = malloc(size);
+    if (!block) { perror("malloc"); exit(2); }
+    memset(block, 4, size);
+    sink = block;   /* keeps the compiler from dropping the malloc, memset and free */
+    long before = resident_kib();
+    free((void *)sink);
+    long after = resident_kib();
+    printf("before_kib=%ld after_kib=%ld array_kib=%ld\n", before, after, mib << 10);
+    return 0;
+}
+
 static int grow(long mib) {
     size_t limit = (size_t)mib << 20, step = 1u << 20, size = 0;
     unsigned char *buffer = NULL;
@@ -353,7 +370,7 @@ static int grow(long mib) {
 
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse|regrow-tiny|regrow-mid|calloc|calloc-mid|phases|grow MIB\n");
+        fprintf(stderr, "usage: memory_return burst|idle|trim|reuse|regrow-tiny|regrow-mid|calloc|calloc-mid|phases|array|grow MIB\n");
         return 2;
     }
     long mib = atol(argv[2]);
@@ -366,6 +383,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "calloc") == 0) return sparse_tables(mib, 1u << 20);
     if (strcmp(argv[1], "calloc-mid") == 0) return sparse_tables(mib, 32u << 10);
     if (strcmp(argv[1], "phases") == 0) return phases(mib);
+    if (strcmp(argv[1], "array") == 0) return array(mib);
     if (strcmp(argv[1], "grow") == 0) return grow(mib);
     fprintf(stderr, "memory_return: unknown mode %s\n", argv[1]);
     return 2;

@@ -19,15 +19,16 @@
 /// whose list is empty until the heap exists) until the thread's heap is created.
 /// `list_pops[c]` counts the blocks of Mid class c taken from `heads[c]` since the thread's
 /// statistics were last settled (ClassLists.swift); Tiny pops are not counted.
-/// `purged_past_budget_at` is when a slab this thread gave back last made the shared pool purge
-/// past its EMPTY budget (milliseconds, SharedPool.swift).
+/// `purged_past_budget_at[i]` is when a free of this thread last made cache i (0: the shared
+/// pool's EMPTY slabs, 1: the huge cache) purge past its resident budget (milliseconds,
+/// ResidentBudget.swift).
 typedef struct HakmemThreadRoot {
     void *heads[HAKMEM_CLASS_SLOTS];
     uintptr_t heap;
     uintptr_t owner_tag;
     uint8_t small_class[72];
     uint64_t list_pops[HAKMEM_CLASS_SLOTS];
-    uint64_t purged_past_budget_at;
+    uint64_t purged_past_budget_at[2];
 } HakmemThreadRoot;
 
 extern __thread HakmemThreadRoot hakmem_thread_root
