@@ -6,10 +6,11 @@
 // The budget starts small, so that a program that frees a burst and goes idle (and so reaches
 // no slow path that could purge later) keeps little. It grows while a thread takes memory from
 // a cache that will fault in, within a second after its own release made that cache purge past
-// its budget: the purged pages were wanted again, as when a program frees one phase's blocks and allocates the
-// next phase's, or frees a big buffer and allocates another. Only that thread's claims count:
-// threads that free their bursts while others are still allocating theirs, and then idle, keep
-// no more. Maintenance halves a budget that has not grown for a second; `malloc_trim` resets it.
+// its budget: the purged pages were wanted again, as when a program frees one phase's blocks
+// and allocates the next phase's, or frees a big buffer and allocates another. Only that
+// thread's claims count: threads that free their bursts while others are still allocating
+// theirs, and then idle, keep no more. Maintenance halves a budget that has not grown for a
+// second; `malloc_trim` resets it.
 import CHakmem
 
 struct ResidentBudget {
@@ -52,7 +53,7 @@ struct ResidentBudget {
     /// purged before).
     mutating func noteClaimOfPurgedMemory(_ claimed: Int) {
         let lastPurge = threadPurge.pointee
-        guard lastPurge != 0 else { return }
+        guard lastPurge != 0, claimed > 0 else { return }
         let now = OS.milliseconds()
         guard now &- lastPurge < ResidentBudget.growthWindowMilliseconds else { return }
         bytes = min(largest, bytes &+ claimed)
