@@ -41,6 +41,9 @@ struct HugeCounters {
     var allocations: UInt = 0
     var frees: UInt = 0
     var cachedCount: Int = 0
+    /// Of the cached mappings, the bytes not purged, and the resident budget (see `free`).
+    var cachedUnpurgedBytes: Int = 0
+    var residentBudget: Int = 0
     var mappedBytes: UInt = 0
 }
 
@@ -398,6 +401,8 @@ enum HugeBlocks {
         guard let cache else { return HugeCounters() }
         var counters = cache.pointee.counters
         counters.cachedCount = cache.pointee.count
+        counters.cachedUnpurgedBytes = cache.pointee.unpurgedBytes
+        counters.residentBudget = cache.pointee.residentBudget.bytes
         return counters
     }
 }
