@@ -393,10 +393,6 @@ enum HugeBlocks {
         return released
     }
 
-    /// Bytes of cached mappings not purged, and the budget past which a free purges them.
-    static var unpurgedCachedBytes: Int { cache!.pointee.unpurgedBytes }
-    static var residentBudget: Int { cache!.pointee.residentBudget.bytes }
-
     static var counters: HugeCounters {
         guard let cache else { return HugeCounters() }
         var counters = cache.pointee.counters

@@ -17,31 +17,31 @@ final class HugeBlocksTests: XCTestCase {
         guard let first = allocate(size) else { return XCTFail("no huge block") }
         HugeBlocks.free(first)
         XCTAssertEqual(HugeBlocks.counters.cachedCount, 1, "the freed mapping left the cache")
-        XCTAssertEqual(HugeBlocks.unpurgedCachedBytes, 0, "a mapping freed past the budget stayed resident")
-        XCTAssertEqual(HugeBlocks.residentBudget, ResidentBudget.base, "a purge alone grew the budget")
+        XCTAssertEqual(HugeBlocks.counters.cachedUnpurgedBytes, 0, "a mapping freed past the budget stayed resident")
+        XCTAssertEqual(HugeBlocks.counters.residentBudget, ResidentBudget.base, "a purge alone grew the budget")
 
         // The same thread allocates again: the purged mapping is reused and faults in again,
         // which grows the budget, so the next free keeps it resident.
         guard let second = allocate(size) else { return XCTFail("no huge block") }
-        XCTAssertGreaterThanOrEqual(HugeBlocks.residentBudget, ResidentBudget.base + size,
+        XCTAssertGreaterThanOrEqual(HugeBlocks.counters.residentBudget, ResidentBudget.base + size,
                                     "reusing memory this thread's free purged did not grow the budget")
-        let grownOnce = HugeBlocks.residentBudget
+        let grownOnce = HugeBlocks.counters.residentBudget
         HugeBlocks.maintain(now: OS.milliseconds(), force: false)
-        XCTAssertEqual(HugeBlocks.residentBudget, grownOnce, "maintenance shrank a budget that just grew")
+        XCTAssertEqual(HugeBlocks.counters.residentBudget, grownOnce, "maintenance shrank a budget that just grew")
         HugeBlocks.free(second)
-        XCTAssertGreaterThanOrEqual(HugeBlocks.unpurgedCachedBytes, size, "the grown budget did not keep the mapping")
+        XCTAssertGreaterThanOrEqual(HugeBlocks.counters.cachedUnpurgedBytes, size, "the grown budget did not keep the mapping")
 
         // Each window with no growth, maintenance halves the budget, down to the base; it purges
         // what waited past the purge delay.
-        let grown = HugeBlocks.residentBudget
+        let grown = HugeBlocks.counters.residentBudget
         var now = OS.milliseconds()
         for _ in 0..<3 {
             now += 2 * ResidentBudget.growthWindowMilliseconds
             HugeBlocks.maintain(now: now, force: false)
         }
         XCTAssertLessThan(grown / 8, ResidentBudget.base, "the test grew the budget more than three halvings undo")
-        XCTAssertEqual(HugeBlocks.residentBudget, ResidentBudget.base, "maintenance did not shrink the budget back")
-        XCTAssertEqual(HugeBlocks.unpurgedCachedBytes, 0)
+        XCTAssertEqual(HugeBlocks.counters.residentBudget, ResidentBudget.base, "maintenance did not shrink the budget back")
+        XCTAssertEqual(HugeBlocks.counters.cachedUnpurgedBytes, 0)
         HugeBlocks.maintain(now: 0, force: true)
     }
 
@@ -50,8 +50,8 @@ final class HugeBlocksTests: XCTestCase {
         guard let block = allocate(4 << 20) else { return XCTFail("no huge block") }
         let length = block.pointee.mappingLength
         HugeBlocks.free(block)
-        XCTAssertEqual(HugeBlocks.unpurgedCachedBytes, length, "a mapping within the budget was purged")
+        XCTAssertEqual(HugeBlocks.counters.cachedUnpurgedBytes, length, "a mapping within the budget was purged")
         HugeBlocks.maintain(now: 0, force: true)
-        XCTAssertEqual(HugeBlocks.unpurgedCachedBytes, 0)
+        XCTAssertEqual(HugeBlocks.counters.cachedUnpurgedBytes, 0)
     }
 }
