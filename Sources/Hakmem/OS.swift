@@ -135,6 +135,50 @@ enum OS {
         return false
     }
 
+    /// Set once the kernel refuses to purge several ranges in one call (process_madvise on the
+    /// process itself needs Linux 6.15; a sandbox may forbid it). Then each range goes alone.
+    nonisolated(unsafe) static var rangesPurgeUnsupported = false
+    private static let ebadf: Int32 = 9
+    private static let enosys: Int32 = 38
+    private static let eperm: Int32 = 1
+
+    /// `purge` for several ranges (see `PurgeRanges`), in one system call where the kernel
+    /// allows: one TLB flush for all of them instead of one each. A `madvise` of up to 33 pages
+    /// flushes them one by one, so short ranges cost about three times as much a page alone
+    /// (PERFORMANCE.md). Returns false if the kernel refused a range (locked pages).
+    @discardableResult
+    static func purge(_ ranges: inout PurgeRanges) -> Bool {
+        if ranges.count > 1 && !rangesPurgeUnsupported {
+            let errno = c_errno_location()
+            let saved = errno.pointee
+            let advised = ranges.withPairs { hakmem_os_advise_ranges($0, $1, madviseDontNeed) }
+            let failure = errno.pointee
+            errno.pointee = saved
+            if advised == ranges.totalBytes { return true }
+            // Done in part, or not at all: the rest goes range by range, which tells locked
+            // pages (`purgeRefused`) from a kernel that cannot take the batch.
+            var done = max(advised, 0)
+            var allPurged = true
+            for index in 0..<ranges.count {
+                let (start, length) = ranges[index]
+                if done >= length { done -= length; continue }
+                let purged = purge(UnsafeMutableRawPointer(bitPattern: start)!, length)
+                if advised < 0 && index == 0 && purged && (failure == ebadf || failure == enosys || failure == eperm || failure == einval) {
+                    rangesPurgeUnsupported = true
+                }
+                allPurged = allPurged && purged
+                done = 0
+            }
+            return allPurged
+        }
+        var allPurged = true
+        for index in 0..<ranges.count {
+            let (start, length) = ranges[index]
+            allPurged = purge(UnsafeMutableRawPointer(bitPattern: start)!, length) && allPurged
+        }
+        return allPurged
+    }
+
     /// Set once the kernel refuses MADV_POPULATE_WRITE for good: kernels before 5.14 do not know
     /// it (EINVAL), and a sandbox may forbid it (EPERM, ENOSYS). Then it is not asked again.
     nonisolated(unsafe) static var populateUnsupported = false
@@ -198,5 +242,37 @@ enum OS {
             if n <= 0 { return }
             done += n
         }
+    }
+}
+
+/// Up to `capacity` address ranges to purge with one call (`OS.purge(_:)`), kept on the caller's
+/// stack: the pairs have the layout of `struct iovec`.
+struct PurgeRanges {
+    static let capacity = 16
+    private var words: (UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt,
+                        UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private(set) var count = 0
+    private(set) var totalBytes = 0
+
+    var isFull: Bool { count == PurgeRanges.capacity }
+
+    mutating func append(_ start: UInt, length: Int) {
+        precondition(count < PurgeRanges.capacity)
+        withUnsafeMutableBytes(of: &words) { $0.storeBytes(of: start, toByteOffset: count &* 16, as: UInt.self) }
+        withUnsafeMutableBytes(of: &words) { $0.storeBytes(of: UInt(length), toByteOffset: count &* 16 &+ 8, as: UInt.self) }
+        count &+= 1
+        totalBytes &+= length
+    }
+
+    subscript(index: Int) -> (start: UInt, length: Int) {
+        withUnsafeBytes(of: words) {
+            ($0.load(fromByteOffset: index &* 16, as: UInt.self), Int($0.load(fromByteOffset: index &* 16 &+ 8, as: UInt.self)))
+        }
+    }
+
+    mutating func withPairs<R>(_ body: (UnsafePointer<UInt>, Int) -> R) -> R {
+        let count = self.count
+        return withUnsafeMutableBytes(of: &words) { body($0.baseAddress!.assumingMemoryBound(to: UInt.self), count) }
     }
 }

@@ -14,7 +14,7 @@
 // reuse); after the purge delay its pages are returned to the kernel (MADV_DONTNEED) and its
 // slots become UNUSED. Past a budget of EMPTY bytes (16 MiB, more while a thread claims fresh
 // slots right after its own frees made the pool purge: ResidentBudget.swift), the longest EMPTY
-// span goes at once.
+// spans go at once, several in one system call (`takeSpansPastBudget`).
 // Invariant: UNUSED slots hold no resident pages (unless the kernel refused to purge them: locked
 // pages, see `OS.purge` and `purgeRefused`). A SuperSlab whose slots are all UNUSED waits
 // in a bounded cache, then is unmapped. Abandoned slabs that other threads' frees emptied are
@@ -262,15 +262,16 @@ enum SharedPool {
 
     /// Every slab comes back with all its blocks on its local list: they are counted as frees here.
     /// It becomes EMPTY, joined with the EMPTY spans beside it. Past the EMPTY budget, returns
-    /// the longest EMPTY span, taken out of its list, to be purged: the caller does that once it
-    /// has let go of the lock (`purgeOutsideLock`), or at once if it is maintaining. The longest
-    /// rather than the one just released: a burst of frees then returns its pages in fewer and
-    /// longer `madvise` calls, since the spans it empties have had time to join.
+    /// EMPTY spans taken out of their lists to be purged (`takeSpansPastBudget`): the caller does
+    /// that once it has let go of the lock (`purgeOutsideLock`).
     private static func releaseLocked(_ slab: Slab) -> Slab? {
         Statistics.countLocalFrees(slab.localCount, ofClass: Int(slab.pointee.classIndex))
         slab.pointee.owner.store(0, ordering: .relaxed)
         state!.pointee.slabsInUse[Int(slab.pointee.classIndex)] &-= 1
-        guard Options.current.purgeDelayMilliseconds > 0 else { return slab }
+        guard Options.current.purgeDelayMilliseconds > 0 else {
+            slab.pointee.next = nil  // a chain of one to purge; the pool owns the slab now
+            return slab
+        }
         state!.pointee.emptySpanBytes &+= Int(slab.pointee.slotCount) &* SuperSlab.slotSize
         var span = slab
         if let before = SuperSlab.emptySpan(before: span) {
@@ -287,7 +288,29 @@ enum SharedPool {
         emptyList(slots: Int(span.pointee.slotCount)).pushFront(span)
         guard state!.pointee.emptySpanBytes > state!.pointee.emptySpanBudget.bytes else { return nil }
         state!.pointee.emptySpanBudget.notePurgePastBudget(now: now)
-        return takeLongestEmptySpan()
+        return takeSpansPastBudget()
+    }
+
+    /// The most EMPTY spans purged together, and how far below its budget that takes the pool.
+    static let purgeBatchLimit = PurgeRanges.capacity
+    static let purgeBatchDepth = ResidentBudget.base / 8
+
+    /// Takes EMPTY spans out of the pool until it holds `purgeBatchDepth` less than its budget
+    /// (at most `purgeBatchLimit` spans), longest first, linked through `next`. The longest rather
+    /// than the one just released: a burst of frees then returns its pages in fewer and longer
+    /// ranges, since the spans it empties have had time to join. Several at once: they go back
+    /// in one system call (`OS.purge(_:)`), and the next releases purge nothing until the pool
+    /// is past its budget again.
+    private static func takeSpansPastBudget() -> Slab? {
+        let target = state!.pointee.emptySpanBudget.bytes &- purgeBatchDepth
+        var chain: Slab? = nil
+        var taken = 0
+        while taken < purgeBatchLimit, state!.pointee.emptySpanBytes > target, let span = takeLongestEmptySpan() {
+            span.pointee.next = chain
+            chain = span
+            taken &+= 1
+        }
+        return chain
     }
 
     /// Removes the longest EMPTY span (the oldest of that length) from the pool for purging. It
@@ -306,30 +329,48 @@ enum SharedPool {
         return nil
     }
 
-    /// Purges a released slab's pages without holding the lock, then returns its slots. A
-    /// madvise under the lock made every other thread freeing a burst wait for it (burst-idle:
-    /// the frees took 0.07 s against mimalloc's 0.003 s). Meanwhile the slab is in no list and
-    /// not EMPTY, so no one reuses or joins it, and its slots stay used, so its SuperSlab stays.
-    private static func purgeOutsideLock(_ slab: Slab) {
-        purgePages(of: slab)
+    /// Purges the pages of spans taken out of the pool (`takeSpansPastBudget`, linked through
+    /// `next`) without holding the lock, then returns their slots. A madvise under the lock made
+    /// every other thread freeing a burst wait for it (burst-idle: the frees took 0.07 s against
+    /// mimalloc's 0.003 s). Meanwhile the spans are in no list and not EMPTY, so no one reuses or
+    /// joins them, and their slots stay used, so their SuperSlabs stay.
+    private static func purgeOutsideLock(_ spans: Slab) {
+        purgePages(of: spans)
         let lock = self.lock
         lock.lock()
-        releasePurgedSlots(of: slab)
+        releasePurgedSlots(of: spans)
         lock.unlock()
     }
 
-    /// Returns a slab's pages to the kernel and its slots to UNUSED; may cache or unmap the SuperSlab.
-    private static func purgeAndReleaseSlots(of slab: Slab) {
-        purgePages(of: slab)
-        releasePurgedSlots(of: slab)
+    /// Purges spans out of the pool's lists (linked through `next`; a span taken out of a list
+    /// alone is a chain of one) and returns their slots. Caller holds the lock.
+    private static func purgeAndReleaseSlots(of spans: Slab) {
+        purgePages(of: spans)
+        releasePurgedSlots(of: spans)
     }
 
-    private static func purgePages(of slab: Slab) {
-        OS.purge(UnsafeMutableRawPointer(bitPattern: slab.pointee.spanStart)!, Int(slab.pointee.slotCount) &* SuperSlab.slotSize)
+    /// The pages of a chain of at most `purgeBatchLimit` spans go back in one call.
+    private static func purgePages(of spans: Slab) {
+        var ranges = PurgeRanges()
+        var span: Slab? = spans
+        while let current = span {
+            ranges.append(current.pointee.spanStart, length: Int(current.pointee.slotCount) &* SuperSlab.slotSize)
+            span = current.pointee.next
+        }
+        OS.purge(&ranges)
+    }
+
+    private static func releasePurgedSlots(of spans: Slab) {
+        var span: Slab? = spans
+        while let current = span {
+            span = current.pointee.next
+            current.pointee.next = nil
+            releasePurgedSlot(of: current)
+        }
     }
 
     /// Returns a purged slab's slots to UNUSED; may cache or unmap the SuperSlab. Caller holds the lock.
-    private static func releasePurgedSlots(of slab: Slab) {
+    private static func releasePurgedSlot(of slab: Slab) {
         let bytes = Int(slab.pointee.slotCount) &* SuperSlab.slotSize
         state!.pointee.counters.bytesPurged &+= UInt(bytes)
         let header = SuperSlab.superSlab(of: slab)
@@ -401,6 +442,7 @@ enum SharedPool {
         sweepAbandoned()
         state.pointee.emptySpanBudget.age(now: now, force: force)
         let delay = force ? 0 : UInt32(Options.current.purgeDelayMilliseconds)
+        var due = SpansToPurge()
         for slots in 1..<SuperSlab.slotCount {
             let list = emptyList(slots: slots)
             // Split spans keep their age, so a list is not ordered by age: look at every span
@@ -411,9 +453,10 @@ enum SharedPool {
                 guard UInt32(truncatingIfNeeded: now) &- span.pointee.emptySince >= delay else { continue }
                 list.remove(span)
                 state.pointee.emptySpanBytes &-= slots &* SuperSlab.slotSize
-                purgeAndReleaseSlots(of: span)
+                due.add(span)
             }
         }
+        due.purgeAndRelease()
         let age = force ? 0 : UInt64(Options.current.superSlabCacheMilliseconds)
         while let oldest = cachedList.ends.pointee.last, now &- oldest.pointee.cachedAt >= age {
             state.pointee.cachedCount &-= 1
@@ -434,9 +477,30 @@ enum SharedPool {
 
     private static func purgeEmptySpansLocked(bytes: Int) {
         var purged = 0
+        var due = SpansToPurge()
         while purged < bytes, let span = takeLongestEmptySpan() {
             purged &+= Int(span.pointee.slotCount) &* SuperSlab.slotSize
-            purgeAndReleaseSlots(of: span)
+            due.add(span)
+        }
+        due.purgeAndRelease()
+    }
+
+    /// Spans out of the pool's lists, gathered under the lock to be purged `purgeBatchLimit` at a time.
+    private struct SpansToPurge {
+        var chain: Slab? = nil
+        var count = 0
+
+        mutating func add(_ span: Slab) {
+            span.pointee.next = chain
+            chain = span
+            count &+= 1
+            if count == SharedPool.purgeBatchLimit { purgeAndRelease() }
+        }
+
+        mutating func purgeAndRelease() {
+            if let chain { SharedPool.purgeAndReleaseSlots(of: chain) }
+            chain = nil
+            count = 0
         }
     }
 

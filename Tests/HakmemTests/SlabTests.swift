@@ -341,7 +341,7 @@ final class SlabTests: XCTestCase {
         SharedPool.maintain(now: 0, force: true)
     }
 
-    func testPastTheBudgetTheLongestEmptySpanIsPurgedRatherThanTheSlabJustReleased() {
+    func testPastTheBudgetTheLongestEmptySpansArePurgedTogetherRatherThanTheSlabJustReleased() {
         SharedPool.maintain(now: 0, force: true)
         let single = SizeClass.index(forSize: 48)   // one slot per slab
         var singles: [Slab] = []
@@ -365,10 +365,21 @@ final class SlabTests: XCTestCase {
         SharedPool.releaseSlab(past)
         XCTAssertEqual(past.pointee.state, SlabMeta.empty, "the slab just released was purged")
         XCTAssertNotEqual(long.pointee.state, SlabMeta.empty, "the longest EMPTY span was kept past the budget")
-        XCTAssertEqual(SharedPool.counters.bytesPurged - purgedBefore, UInt(longSlots * SuperSlab.slotSize))
-        XCTAssertLessThanOrEqual(SharedPool.emptySlabBytes, SharedPool.emptySpanBudget)
+        // Then the oldest single slots, until the pool is `purgeBatchDepth` below its budget:
+        // the next releases purge nothing, and the spans go back in one call.
+        let slot = SuperSlab.slotSize
+        let longBytes = longSlots * slot
+        let singlesPurged = max(0, (slot + SharedPool.purgeBatchDepth - longBytes + slot - 1) / slot)
+        XCTAssertEqual(SharedPool.counters.bytesPurged - purgedBefore, UInt(longBytes + singlesPurged * slot),
+                       "not the longest span and then just enough single slots")
+        XCTAssertLessThanOrEqual(SharedPool.emptySlabBytes, SharedPool.emptySpanBudget - SharedPool.purgeBatchDepth)
+        XCTAssertEqual(released[0].pointee.state, singlesPurged > 0 ? SlabMeta.unused : SlabMeta.empty,
+                       "the oldest single slot was not among the spans purged")
+        let unreleasedBefore = SharedPool.counters.bytesPurged
+        SharedPool.releaseSlab(released[fitting + 1])
+        XCTAssertEqual(SharedPool.counters.bytesPurged, unreleasedBefore, "a release within the budget purged")
 
-        for slab in released.dropFirst(fitting + 1) { SharedPool.releaseSlab(slab) }
+        for slab in released.dropFirst(fitting + 2) { SharedPool.releaseSlab(slab) }
         for index in stride(from: 1, to: singles.count, by: 2) { SharedPool.releaseSlab(singles[index]) }
         SharedPool.maintain(now: 0, force: true)
         XCTAssertEqual(SharedPool.emptySlabBytes, 0)

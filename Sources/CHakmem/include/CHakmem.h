@@ -61,4 +61,8 @@ extern struct HakmemAlignedClassTable hakmem_aligned_class __attribute__((swift_
 /// mremap(2), called as the variadic function it is (os_shims.c). MAP_FAILED on failure.
 void *hakmem_os_remap(void *old_address, size_t old_length, size_t new_length, int flags, void *new_address);
 
+/// process_madvise(2) on the calling process: `count` (start, length) pairs in `ranges`, one
+/// advice for all. Returns the bytes advised (fewer if a range failed after others), or -1 and errno.
+long hakmem_os_advise_ranges(const uintptr_t *ranges, size_t count, int advice);
+
 #endif
