@@ -148,33 +148,30 @@ enum OS {
     /// (PERFORMANCE.md). Returns false if the kernel refused a range (locked pages).
     @discardableResult
     static func purge(_ ranges: inout PurgeRanges) -> Bool {
+        // Bytes the batch advised, from the first range on; -1 if the kernel refused it whole.
+        var advised = 0
+        var failure: Int32 = 0
         if ranges.count > 1 && !rangesPurgeUnsupported {
             let errno = c_errno_location()
             let saved = errno.pointee
-            let advised = ranges.withPairs { hakmem_os_advise_ranges($0, $1, madviseDontNeed) }
-            let failure = errno.pointee
+            advised = ranges.withPairs { hakmem_os_advise_ranges($0, $1, madviseDontNeed) }
+            failure = errno.pointee
             errno.pointee = saved
             if advised == ranges.totalBytes { return true }
-            // Done in part, or not at all: the rest goes range by range, which tells locked
-            // pages (`purgeRefused`) from a kernel that cannot take the batch.
-            var done = max(advised, 0)
-            var allPurged = true
-            for index in 0..<ranges.count {
-                let (start, length) = ranges[index]
-                if done >= length { done -= length; continue }
-                let purged = purge(UnsafeMutableRawPointer(bitPattern: start)!, length)
-                if advised < 0 && index == 0 && purged && (failure == ebadf || failure == enosys || failure == eperm || failure == einval) {
-                    rangesPurgeUnsupported = true
-                }
-                allPurged = allPurged && purged
-                done = 0
-            }
-            return allPurged
         }
+        // The rest goes range by range, which tells locked pages (`purgeRefused`) from a kernel
+        // that cannot take the batch.
+        var done = max(advised, 0)
         var allPurged = true
         for index in 0..<ranges.count {
             let (start, length) = ranges[index]
-            allPurged = purge(UnsafeMutableRawPointer(bitPattern: start)!, length) && allPurged
+            if done >= length { done -= length; continue }
+            done = 0
+            let purged = purge(UnsafeMutableRawPointer(bitPattern: start)!, length)
+            if advised < 0 && index == 0 && purged && (failure == ebadf || failure == enosys || failure == eperm || failure == einval) {
+                rangesPurgeUnsupported = true
+            }
+            allPurged = allPurged && purged
         }
         return allPurged
     }
@@ -254,8 +251,6 @@ struct PurgeRanges {
         (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     private(set) var count = 0
     private(set) var totalBytes = 0
-
-    var isFull: Bool { count == PurgeRanges.capacity }
 
     mutating func append(_ start: UInt, length: Int) {
         precondition(count < PurgeRanges.capacity)
