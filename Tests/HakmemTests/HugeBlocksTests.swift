@@ -1,5 +1,6 @@
-// The huge cache's resident budget (HugeBlocks.swift, ResidentBudget.swift): a freed mapping
-// past it is purged at once, unless the freeing thread has just shown it wants such memory back.
+// The huge cache (HugeBlocks.swift, ResidentBudget.swift): a freed mapping past the resident
+// budget is purged at once, unless the freeing thread has just shown it wants such memory back;
+// freed mappings that adjoin merge, so a longer request reuses them in place.
 import XCTest
 import Foundation
 @testable import HakmemHosted
@@ -53,5 +54,33 @@ final class HugeBlocksTests: XCTestCase {
         XCTAssertEqual(HugeBlocks.counters.cachedUnpurgedBytes, length, "a mapping within the budget was purged")
         HugeBlocks.maintain(now: 0, force: true)
         XCTAssertEqual(HugeBlocks.counters.cachedUnpurgedBytes, 0)
+    }
+
+    func testAdjoiningFreedMappingsMergeAndServeALongerRequestInPlace() {
+        HugeBlocks.maintain(now: 0, force: true)
+        guard let whole = allocate(8 << 20) else { return XCTFail("no huge block") }
+        let start = whole.pointee.mappingStart
+        let length = whole.pointee.mappingLength
+        HugeBlocks.free(whole)
+        // Two blocks cut from the cached mapping, side by side, and the tail left cached.
+        guard let low = allocate(3 << 20), let high = allocate(3 << 20) else { return XCTFail("no huge block") }
+        XCTAssertEqual(low.pointee.mappingStart, start, "the first block did not take the cached mapping's head")
+        XCTAssertEqual(high.pointee.mappingStart, start + UInt(low.pointee.mappingLength),
+                       "the second block did not take what the first left")
+        let lowUser = low.pointee.user
+        HugeBlocks.free(low)
+        XCTAssertEqual(HugeBlocks.counters.cachedCount, 2, "mappings that do not adjoin merged")
+        HugeBlocks.free(high)
+        XCTAssertEqual(HugeBlocks.counters.cachedCount, 1, "the freed block did not merge with both neighbours")
+        XCTAssertEqual(HugeBlocks.counters.cachedUnpurgedBytes, length, "the merged range lost or gained bytes")
+        XCTAssertNotNil(HugeBlocks.record(of: lowUser, freed: true),
+                        "a block freed into a merged range no longer reads as freed (double frees would pass)")
+
+        let mapped = HugeBlocks.counters.mappedBytes
+        guard let again = allocate(8 << 20) else { return XCTFail("no huge block") }
+        XCTAssertEqual(again.pointee.mappingStart, start, "the longer request did not reuse the merged range")
+        XCTAssertEqual(HugeBlocks.counters.mappedBytes, mapped, "the longer request mapped or moved memory")
+        HugeBlocks.free(again)
+        HugeBlocks.maintain(now: 0, force: true)
     }
 }
