@@ -225,12 +225,52 @@ final class SlabTests: XCTestCase {
 
     func testSlabDescriptorsFitTheirSlotInTheHeader() {
         XCTAssertLessThanOrEqual(MemoryLayout<SlabMeta>.stride, SuperSlab.slabStride)
-        XCTAssertLessThanOrEqual(SuperSlab.slabsOffset + SuperSlab.slotCount * SuperSlab.slabStride, SuperSlab.slotSize)
+        let lastColorEnd = SuperSlab.slabsOffset + (SuperSlab.colorCount - 1) * SuperSlab.colorStride
+            + SuperSlab.slotCount * SuperSlab.slabStride
+        XCTAssertLessThanOrEqual(lastColorEnd, SuperSlab.slotSize, "the last color's descriptors run past slot 0")
         XCTAssertLessThanOrEqual(MemoryLayout<SuperSlabHeader>.stride, SuperSlab.slabHeadOffset)
     }
 
+    func testNeighbouringSuperSlabsPlaceTheirDescriptorsInDifferentCacheSets() {
+        // Headers are only addresses here: the offsets are computed, nothing is read or written.
+        func header(_ index: UInt) -> UnsafeMutablePointer<SuperSlabHeader> {
+            UnsafeMutablePointer(bitPattern: (0x4000 + index) << UInt(SuperSlab.shift))!
+        }
+        var offsets = Set<UInt16>()
+        for index in 0..<UInt(SuperSlab.colorCount) {
+            let offset = SuperSlab.descriptorOffset(ofSlot: 1, in: header(index))
+            XCTAssertEqual(Int(offset) % 64, 0, "descriptor of SuperSlab \(index) not on a cache line")
+            XCTAssertGreaterThanOrEqual(Int(offset), SuperSlab.slabsOffset + SuperSlab.slabStride, "descriptor of SuperSlab \(index) overlaps slabHead")
+            offsets.insert(offset % 4096)
+        }
+        XCTAssertEqual(offsets.count, SuperSlab.colorCount, "SuperSlabs side by side put slot 1's descriptor at the same page offset: \(offsets.sorted())")
+        XCTAssertEqual(SuperSlab.descriptorOffset(ofSlot: 1, in: header(0)), SuperSlab.descriptorOffset(ofSlot: 1, in: header(UInt(SuperSlab.colorCount))),
+                       "the colors do not repeat every colorCount SuperSlabs")
+        // A slab's descriptor is where slabHead says, whatever the color.
+        let lock = SharedPool.lock
+        lock.lock()
+        var headers: [UnsafeMutablePointer<SuperSlabHeader>] = []
+        for _ in 0..<2 { if let mapped = SuperSlab.map() { headers.append(mapped) } }
+        lock.unlock()
+        XCTAssertEqual(headers.count, 2, "no SuperSlab")
+        for mapped in headers {
+            lock.lock()
+            let slot = SuperSlab.claimSlots(mapped, count: 2)
+            lock.unlock()
+            guard let slot else { XCTFail("no slots"); continue }
+            let block = UInt(bitPattern: mapped) + UInt((slot + 1) * SuperSlab.slotSize + 320)
+            XCTAssertEqual(SuperSlab.slab(containing: block), SuperSlab.slab(mapped, slot: slot), "free would find another descriptor")
+            lock.lock()
+            SuperSlab.releaseSlots(of: SuperSlab.slab(mapped, slot: slot))
+            lock.unlock()
+        }
+        lock.lock()
+        for mapped in headers { SuperSlab.unmap(mapped) }
+        lock.unlock()
+    }
+
     func testSlotsAreClaimedFromTheShortestUnusedRunThatFits() {
-        // A header alone: claiming writes only the slot map and descriptors, in the first 4 KiB.
+        // A header alone: claiming writes only the slot map and descriptors, in slot 0.
         let raw = UnsafeMutableRawPointer.allocate(byteCount: SuperSlab.slotSize, alignment: 4096)
         defer { raw.deallocate() }
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: SuperSlab.slotSize)
