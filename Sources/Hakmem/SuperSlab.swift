@@ -37,9 +37,8 @@ enum SuperSlab {
     static let slabStride = 128
     /// Descriptor placements (colors) and how far apart they are: a page and four cache lines.
     /// Every SuperSlab is 2 MiB-aligned, so at one fixed offset the descriptors of the same slot
-    /// in all of them would share one set of each cache level (the first level indexes by the
-    /// offset in the page, the second and third by the low 17 and 21 bits): a thread whose
-    /// slabs spread over more SuperSlabs than a set has ways missed on its own descriptors.
+    /// in all of them would share a set of the first-level cache (indexed by the offset in the
+    /// page): a thread whose slabs spread over many SuperSlabs missed on its own descriptors.
     /// mid-large-mt's CPU time per thread for 6 M operations, medians of 15 alternated runs:
     /// 0.0836 s alone and 0.1002 s beside a second thread at one offset; 0.0809 and 0.0844 s
     /// with 8 colors (tcmalloc: 0.0747 and 0.0780). Coloring `slabHead` as well, at 3 more
