@@ -1,8 +1,10 @@
 // SuperSlab: a 2 MiB-aligned region of 32 slots of 64 KiB, shared by all size classes.
 //
 // Slot 0 holds the header: the slot bitmap, `slabHead` (per slot, the offset in the header of
-// the descriptor of the slab holding it: 32 UInt16 at byte 64), and the 32 slab descriptors,
-// which start further in for some SuperSlabs than for others (`descriptorOffset`: their color).
+// the descriptor of the slab holding it: 32 UInt16 in one of 32 tables from byte 64, picked by
+// the SuperSlab's address: `slabHeads(of:)`), and the 32 slab descriptors, which start further in
+// for some SuperSlabs than for others (`descriptorOffset`: their color). Both colors keep the
+// hot lines of 2 MiB-aligned headers out of one first-level cache set.
 // Slots 1...31 hold blocks. Keeping metadata out of the slots means a user pointer is never
 // preceded by a header: `free` finds the SuperSlab by masking the address and the slab through
 // `slabHead`, and blocks stay naturally aligned.
@@ -32,8 +34,16 @@ enum SuperSlab {
     static let magic: UInt64 = 0x6861_6B6D_656D_5353  // "hakmemSS"
     static let allSlotsUsed = UInt32.max
 
+    /// `slabHead` tables start here, one per head color, 64 B apart; each SuperSlab uses the one
+    /// its address picks (`slabHeads(of:)`). With one fixed table every SuperSlab's `slabHead`
+    /// line sat in the same first-level cache set, whose 8 ways could not hold the lines of a
+    /// heap of more than 8 SuperSlabs: perl freeing a 150 000-key hash missed that line on 44 %
+    /// of its frees (cachegrind). The color costs free nothing: the address bits that pick the
+    /// table sit just above those of the slot, so one wider mask finds the entry.
     static let slabHeadOffset = 64
-    static let slabsOffset = 128
+    static let headColorCount = 32
+    static let headTableStride = 64
+    static let slabsOffset = slabHeadOffset + headColorCount * headTableStride
     static let slabStride = 128
     /// Descriptor placements (colors) and how far apart they are: a page and four cache lines.
     /// Every SuperSlab is 2 MiB-aligned, so at one fixed offset the descriptors of the same slot
@@ -41,8 +51,7 @@ enum SuperSlab {
     /// page): a thread whose slabs spread over many SuperSlabs missed on its own descriptors.
     /// mid-large-mt's CPU time per thread for 6 M operations, medians of 15 alternated runs:
     /// 0.0836 s alone and 0.1002 s beside a second thread at one offset; 0.0809 and 0.0844 s
-    /// with 8 colors (tcmalloc: 0.0747 and 0.0780). Coloring `slabHead` as well, at 3 more
-    /// instructions in free, measured the same (0.0817 and 0.0843 s).
+    /// with 8 colors (tcmalloc: 0.0747 and 0.0780).
     static let colorCount = 8
     static let colorStride = 4096 + 4 * 64
 
@@ -66,8 +75,25 @@ enum SuperSlab {
     static func descriptorLocation(containing address: UInt) -> (base: UnsafeRawPointer, offset: Int) {
         // Pointer arithmetic rather than integer: it lets the offsets fold into addressing modes.
         let base = UnsafeRawPointer(bitPattern: address & ~UInt(size &- 1)).unsafelyUnwrapped
-        let slot = Int(truncatingIfNeeded: (address &>> UInt(slotShift)) & UInt(slotCount &- 1))
-        return (base, Int(base.load(fromByteOffset: slabHeadOffset &+ slot &* 2, as: UInt16.self)))
+        return (base, Int(base.load(fromByteOffset: slabHeadEntryOffset(containing: address), as: UInt16.self)))
+    }
+
+    /// Where in its SuperSlab's header the `slabHead` entry of `address`'s slot is: in the table of
+    /// the SuperSlab's color (`slabHeads(of:)`). Shifted right by one bit less than the slot
+    /// shift, the address has the slot in bits 1...5 (times an entry's 2 bytes) and the color,
+    /// the bits just above, in bits 6...10 (times a table's 64 bytes): one mask takes both.
+    @inline(__always)
+    static func slabHeadEntryOffset(containing address: UInt) -> Int {
+        slabHeadOffset &+ Int(truncatingIfNeeded: (address &>> UInt(slotShift &- 1)) & headEntryMask)
+    }
+
+    static let headEntryMask = UInt((slotCount &- 1) &<< 1 | (headColorCount &- 1) &* headTableStride)
+
+    /// The `slabHead` table of `header`'s SuperSlab: the one its color picks, as
+    /// `descriptorLocation(containing:)` finds it.
+    static func slabHeads(of header: UnsafeMutablePointer<SuperSlabHeader>) -> UnsafeMutablePointer<UInt16> {
+        let color = (UInt(bitPattern: header) &>> UInt(shift)) % UInt(headColorCount)
+        return UnsafeMutablePointer(bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset) &+ color &* UInt(headTableStride))!
     }
 
     @inline(__always)
@@ -177,7 +203,7 @@ enum SuperSlab {
     /// descriptor of `first`, which records the span. Caller holds the pool lock.
     @discardableResult
     private static func makeSpan(_ header: UnsafeMutablePointer<SuperSlabHeader>, first: Int, count: Int) -> Slab {
-        let heads = UnsafeMutablePointer<UInt16>(bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset))!
+        let heads = slabHeads(of: header)
         for slot in first..<(first &+ count) { heads[slot] = descriptorOffset(ofSlot: first, in: header) }
         let span = slab(header, slot: first)
         span.pointee.slotCount = UInt8(count)

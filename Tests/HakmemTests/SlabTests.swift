@@ -231,20 +231,40 @@ final class SlabTests: XCTestCase {
         XCTAssertLessThanOrEqual(MemoryLayout<SuperSlabHeader>.stride, SuperSlab.slabHeadOffset)
     }
 
-    func testNeighbouringSuperSlabsPlaceTheirDescriptorsInDifferentCacheSets() {
-        // Headers are only addresses here: the offsets are computed, nothing is read or written.
-        func header(_ index: UInt) -> UnsafeMutablePointer<SuperSlabHeader> {
-            UnsafeMutablePointer(bitPattern: (0x4000 + index) << UInt(SuperSlab.shift))!
+    /// The `index`th of a row of SuperSlab addresses side by side: only an address, for tests
+    /// that compute offsets in headers and never read or write them.
+    private func neighbour(_ index: UInt) -> UnsafeMutablePointer<SuperSlabHeader> {
+        UnsafeMutablePointer(bitPattern: (0x4000 + index) << UInt(SuperSlab.shift))!
+    }
+
+    func testNeighbouringSuperSlabsKeepTheirSlabHeadTablesInDifferentCacheSets() {
+        var lines = Set<Int>()
+        for index in 0..<UInt(2 * SuperSlab.headColorCount) {
+            let table = UnsafeMutableRawPointer(SuperSlab.slabHeads(of: neighbour(index))) - UnsafeMutableRawPointer(neighbour(index))
+            XCTAssertEqual(table % 64, 0, "slabHead table of SuperSlab \(index) not on a cache line")
+            XCTAssertGreaterThanOrEqual(table, MemoryLayout<SuperSlabHeader>.stride, "slabHead table of SuperSlab \(index) overlaps the header's fields")
+            XCTAssertLessThanOrEqual(table + SuperSlab.slotCount * 2, SuperSlab.slabsOffset, "slabHead table of SuperSlab \(index) overlaps the descriptors")
+            lines.insert(table / 64)
+            // The entry free reads for a block is the one the pool writes for its slot.
+            for slot in [1, 2, 17, 31] {
+                let block = UInt(bitPattern: neighbour(index)) + UInt(slot * SuperSlab.slotSize + 320)
+                XCTAssertEqual(SuperSlab.slabHeadEntryOffset(containing: block), table + slot * 2,
+                               "free reads another slabHead entry than the pool writes (SuperSlab \(index), slot \(slot))")
+            }
         }
+        XCTAssertEqual(lines.count, SuperSlab.headColorCount, "SuperSlabs side by side share slabHead cache lines: \(lines.sorted())")
+    }
+
+    func testNeighbouringSuperSlabsPlaceTheirDescriptorsInDifferentCacheSets() {
         var offsets = Set<UInt16>()
         for index in 0..<UInt(SuperSlab.colorCount) {
-            let offset = SuperSlab.descriptorOffset(ofSlot: 1, in: header(index))
+            let offset = SuperSlab.descriptorOffset(ofSlot: 1, in: neighbour(index))
             XCTAssertEqual(Int(offset) % 64, 0, "descriptor of SuperSlab \(index) not on a cache line")
             XCTAssertGreaterThanOrEqual(Int(offset), SuperSlab.slabsOffset + SuperSlab.slabStride, "descriptor of SuperSlab \(index) overlaps slabHead")
             offsets.insert(offset % 4096)
         }
         XCTAssertEqual(offsets.count, SuperSlab.colorCount, "SuperSlabs side by side put slot 1's descriptor at the same page offset: \(offsets.sorted())")
-        XCTAssertEqual(SuperSlab.descriptorOffset(ofSlot: 1, in: header(0)), SuperSlab.descriptorOffset(ofSlot: 1, in: header(UInt(SuperSlab.colorCount))),
+        XCTAssertEqual(SuperSlab.descriptorOffset(ofSlot: 1, in: neighbour(0)), SuperSlab.descriptorOffset(ofSlot: 1, in: neighbour(UInt(SuperSlab.colorCount))),
                        "the colors do not repeat every colorCount SuperSlabs")
         // A slab's descriptor is where slabHead says, whatever the color.
         let lock = SharedPool.lock
