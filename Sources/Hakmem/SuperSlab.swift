@@ -90,11 +90,11 @@ enum SuperSlab {
 
     static let headEntryMask = UInt((slotCount &- 1) &<< 1 | (headColorCount &- 1) &* headTableStride)
 
-    /// The `slabHead` table of `header`'s SuperSlab: the one its color picks, as
-    /// `descriptorLocation(containing:)` finds it.
+    /// The `slabHead` table of `header`'s SuperSlab: the entry of slot 0, found the way free
+    /// finds any entry, so the pool writes where free reads.
     static func slabHeads(of header: UnsafeMutablePointer<SuperSlabHeader>) -> UnsafeMutablePointer<UInt16> {
-        let color = (UInt(bitPattern: header) &>> UInt(shift)) % UInt(headColorCount)
-        return UnsafeMutablePointer(bitPattern: UInt(bitPattern: header) &+ UInt(slabHeadOffset) &+ color &* UInt(headTableStride))!
+        let address = UInt(bitPattern: header)
+        return UnsafeMutablePointer(bitPattern: address &+ UInt(slabHeadEntryOffset(containing: address)))!
     }
 
     @inline(__always)
