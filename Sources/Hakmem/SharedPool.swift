@@ -354,7 +354,7 @@ enum SharedPool {
         var ranges = PurgeRanges()
         var span: Slab? = spans
         while let current = span {
-            ranges.append(current.pointee.spanStart, length: Int(current.pointee.slotCount) &* SuperSlab.slotSize)
+            ranges.append(current.spanStart, length: Int(current.pointee.slotCount) &* SuperSlab.slotSize)
             span = current.pointee.next
         }
         OS.purge(&ranges)

@@ -3,8 +3,10 @@
 // Class 0 serves malloc(0); classes 1...8 step by 16 bytes up to 128; above that, four classes
 // per doubling (160, 192, 224, 256, 320, ...), so no class wastes more than 20% of a block above
 // 128 bytes and at most 15 bytes below. Every block size is a multiple of 16, and every slab
-// starts on a 64 KiB boundary, so every block is 16-byte aligned and a block whose size is a
-// multiple of A (a power of two ≤ 64 KiB) is A-aligned: aligned allocation needs no padding.
+// starts its blocks on a 64 KiB boundary plus a multiple of the block size's largest power-of-two
+// divisor (Tiny slabs' cache color, `Slab.colorOffset`), so every block is 16-byte aligned and a
+// block whose size is a multiple of A (a power of two ≤ 64 KiB) is A-aligned: aligned allocation
+// needs no padding.
 //
 // Tiers: Tiny ≤ 1 KiB (one 64 KiB slot per slab), Mid ≤ 64 KiB (slabs of 1–16 slots, 16 to 32
 // blocks), Large ≤ 1.75 MiB (one block per slab, the largest that fits a SuperSlab),

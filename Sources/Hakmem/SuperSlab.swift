@@ -128,7 +128,6 @@ enum SuperSlab {
         for slot in 1..<slotCount {
             let slab = self.slab(header, slot: slot)
             slab.pointee.firstSlot = UInt8(slot)
-            slab.pointee.spanStart = UInt(bitPattern: base) &+ UInt(slot &* slotSize)
         }
         ChunkMap.mark(UInt(bitPattern: base), length: size, as: ChunkMap.superSlab)
         return header
@@ -209,7 +208,6 @@ enum SuperSlab {
         let span = slab(header, slot: first)
         span.pointee.slotCount = UInt8(count)
         span.pointee.firstSlot = UInt8(first)
-        span.pointee.spanStart = UInt(bitPattern: header) &+ UInt(first &* slotSize)
         return span
     }
 

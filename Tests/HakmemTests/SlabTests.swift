@@ -16,18 +16,20 @@ final class SlabTests: XCTestCase {
         XCTAssertEqual(slab.pointee.state, SlabMeta.active)
         XCTAssertEqual(Int(slab.pointee.blockSize), 48)
         XCTAssertEqual(slab.pointee.owner.load(ordering: .relaxed), 0x1000)
-        XCTAssertEqual(Int(slab.pointee.capacity), SuperSlab.slotSize / 48)
-        XCTAssertEqual(slab.pointee.spanStart % UInt(SuperSlab.slotSize), 0, "slab not on a slot boundary")
-        XCTAssertEqual(ChunkMap.kind(of: slab.pointee.spanStart), ChunkMap.superSlab)
-        XCTAssertTrue(SuperSlab.slab(containing: slab.pointee.spanStart + 4800) == slab, "masking finds another slab")
+        let color = Slab.colorOffset(forClass: c, firstSlot: Int(slab.pointee.firstSlot))
+        XCTAssertEqual(slab.pointee.firstBlock, slab.spanStart + UInt(color), "blocks do not start at the slab's color")
+        XCTAssertEqual(Int(slab.pointee.capacity), (SuperSlab.slotSize - color) / 48)
+        XCTAssertEqual(slab.spanStart % UInt(SuperSlab.slotSize), 0, "slab not on a slot boundary")
+        XCTAssertEqual(ChunkMap.kind(of: slab.spanStart), ChunkMap.superSlab)
+        XCTAssertTrue(SuperSlab.slab(containing: slab.spanStart + 4800) == slab, "masking finds another slab")
 
         let (head, count) = slab.collectFreeBlocks()
         XCTAssertNotNil(head)
         XCTAssertEqual(Int(count), min(256, 16384 / 48), "first carve batch")
         XCTAssertEqual(slab.pointee.carved, count)
-        XCTAssertTrue(slab.isBlockStart(slab.pointee.spanStart + 48 * 3))
-        XCTAssertFalse(slab.isBlockStart(slab.pointee.spanStart + 48 * 3 + 16), "interior pointer accepted")
-        XCTAssertFalse(slab.isBlockStart(slab.pointee.spanStart + 48 * UInt(count)), "uncarved block accepted")
+        XCTAssertTrue(slab.isBlockStart(slab.pointee.firstBlock + 48 * 3))
+        XCTAssertFalse(slab.isBlockStart(slab.pointee.firstBlock + 48 * 3 + 16), "interior pointer accepted")
+        XCTAssertFalse(slab.isBlockStart(slab.pointee.firstBlock + 48 * UInt(count)), "uncarved block accepted")
 
         SharedPool.releaseSlab(slab)
         XCTAssertEqual(slab.pointee.state, SlabMeta.empty)
@@ -74,20 +76,25 @@ final class SlabTests: XCTestCase {
         let c = SizeClass.index(forSize: 64)
         guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
         XCTAssertEqual(slab.pointee.freshPages, 1, "slab of UNUSED slots not marked fresh")
-        let start = slab.pointee.spanStart
+        let start = slab.spanStart
         XCTAssertEqual(residentPages(start, pages: 16), Array(repeating: false, count: 16), "an UNUSED slot has resident pages")
         var populatedBefore = SharedPool.bytesPopulated
         let (_, count) = slab.carve()
         XCTAssertEqual(Int(count), 16384 / 64)
+        // The 256 links run from the slab's color (under a page) to 16 KiB past it: pages 0-3,
+        // and page 4 too unless the color is 0.
+        let color = Int(slab.pointee.firstBlock - start)
+        XCTAssertLessThan(color, 4096)
+        let pagesCarved = color == 0 ? 4 : 5
         if OS.populateUnsupported {
             print("MADV_POPULATE_WRITE is not supported by this kernel: carves take their faults one by one")
         } else {
-            XCTAssertEqual(SharedPool.bytesPopulated - populatedBefore, 16384, "the carve did not populate its 4 pages")
+            XCTAssertEqual(SharedPool.bytesPopulated - populatedBefore, UInt(pagesCarved * 4096), "the carve did not populate its \(pagesCarved) pages")
         }
         let transparentHugePagesAlways = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8))?
             .contains("[always]") ?? false
         if !transparentHugePagesAlways {
-            XCTAssertEqual(residentPages(start, pages: 16), Array(repeating: true, count: 4) + Array(repeating: false, count: 12),
+            XCTAssertEqual(residentPages(start, pages: 16), Array(repeating: true, count: pagesCarved) + Array(repeating: false, count: 16 - pagesCarved),
                            "resident pages after one carve")
         }
         SharedPool.releaseSlab(slab)
@@ -164,12 +171,12 @@ final class SlabTests: XCTestCase {
         SharedPool.releaseSlab(wide)
         guard var slab = SharedPool.acquireSlab(forClass: twoSlots, owner: 0x1000) else { return XCTFail("no slab") }
         XCTAssertTrue(slab == wide, "the slab did not take the EMPTY span's first slots")
-        let start = slab.pointee.spanStart
+        let start = slab.spanStart
         XCTAssertEqual(UInt(bitPattern: slab.carve().head), start, "the Large block is not the slab's start")
 
         XCTAssertTrue(SharedPool.growLargeSlab(slab, toClass: fiveSlots), "did not grow over the EMPTY slots after it")
         XCTAssertEqual(slab.pointee.freshPages, 0, "a slab grown over an EMPTY span still counts as fresh")
-        XCTAssertEqual(slab.pointee.spanStart, start, "the slab moved")
+        XCTAssertEqual(slab.spanStart, start, "the slab moved")
         XCTAssertEqual(Int(slab.pointee.slotCount), 5)
         XCTAssertEqual(Int(slab.pointee.classIndex), fiveSlots)
         XCTAssertEqual(Int(slab.pointee.blockSize), SizeClass.blockSize(ofClass: fiveSlots))
@@ -179,7 +186,7 @@ final class SlabTests: XCTestCase {
 
         // A slab in the way: no growth, nothing changed.
         guard let neighbour = SharedPool.acquireSlab(forClass: twoSlots, owner: 0x2000) else { return XCTFail("no slab") }
-        XCTAssertEqual(neighbour.pointee.spanStart, start + UInt(5 * SuperSlab.slotSize), "the neighbour is not right after")
+        XCTAssertEqual(neighbour.spanStart, start + UInt(5 * SuperSlab.slotSize), "the neighbour is not right after")
         XCTAssertFalse(SharedPool.growLargeSlab(slab, toClass: tenSlots), "grew over a slab in use")
         XCTAssertEqual(Int(slab.pointee.slotCount), 5)
         XCTAssertEqual(Int(slab.pointee.classIndex), fiveSlots)
@@ -209,7 +216,7 @@ final class SlabTests: XCTestCase {
     func testFreesRangeCheckAcceptsOnlyAlignedAddressesInAMappedSuperSlab() {
         let c = SizeClass.index(forSize: 64)
         guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
-        let block = slab.pointee.spanStart + 64 * 5
+        let block = slab.pointee.firstBlock + 64 * 5
         XCTAssertEqual(ChunkMap.kind(ofAligned: block), ChunkMap.superSlab, "a block of a SuperSlab")
         for misalignment in [1, 8, 15] as [UInt] {
             XCTAssertEqual(ChunkMap.kind(ofAligned: block + misalignment), ChunkMap.nothing, "\(misalignment) bytes off")
@@ -235,6 +242,35 @@ final class SlabTests: XCTestCase {
     /// that compute offsets in headers and never read or write them.
     private func neighbour(_ index: UInt) -> UnsafeMutablePointer<SuperSlabHeader> {
         UnsafeMutablePointer(bitPattern: (0x4000 + index) << UInt(SuperSlab.shift))!
+    }
+
+    func testTinySlabsStartTheirBlocksOnDifferentCacheLinesAndKeepThemAligned() {
+        for slot in 1..<SuperSlab.slotCount {
+            var lines = Set<Int>()
+            for c in 0...SizeClass.lastTinyClass {
+                let offset = Slab.colorOffset(forClass: c, firstSlot: slot)
+                let size = SizeClass.blockSize(ofClass: c)
+                XCTAssertEqual(offset % (size & -size), 0, "slot \(slot), class \(c): blocks of \(size) B lose their alignment")
+                XCTAssertLessThan(offset, Slab.colorCount * 64, "slot \(slot), class \(c): color past the last line")
+                lines.insert(offset / 64)
+            }
+            XCTAssertGreaterThanOrEqual(lines.count, 16, "slot \(slot): the Tiny classes' first blocks share cache lines")
+        }
+        let small = SizeClass.index(forSize: 48)
+        let slots = Set((1..<SuperSlab.slotCount).map { Slab.colorOffset(forClass: small, firstSlot: $0) })
+        XCTAssertEqual(slots.count, SuperSlab.slotCount - 1, "48-byte slabs in different slots start on the same line")
+        XCTAssertEqual(Slab.colorOffset(forClass: SizeClass.index(forSize: 4096), firstSlot: 3), 0, "a Mid slab is colored")
+
+        // A slab as acquired: blocks from its color on, every one in its slot.
+        let c = SizeClass.index(forSize: 80)
+        guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        let first = slab.carve().head.map { UInt(bitPattern: $0) }
+        XCTAssertEqual(first, slab.pointee.firstBlock, "the first block carved is not at the slab's color")
+        let lastEnd = slab.pointee.firstBlock + UInt(slab.pointee.capacity) * 80
+        XCTAssertLessThanOrEqual(lastEnd, slab.spanStart + UInt(SuperSlab.slotSize), "the last block overruns the slot")
+        XCTAssertGreaterThan(lastEnd + 80, slab.spanStart + UInt(SuperSlab.slotSize), "a block's worth of the slot left unused")
+        slab.pointee.carved = 0
+        SharedPool.releaseSlab(slab)
     }
 
     func testNeighbouringSuperSlabsKeepTheirSlabHeadTablesInDifferentCacheSets() {
@@ -324,7 +360,7 @@ final class SlabTests: XCTestCase {
         let slots = Int(slab.pointee.slotCount)
         XCTAssertEqual(slots, SizeClass.slotsPerSlab(ofClass: c))
         for slot in 0..<slots {
-            let inside = slab.pointee.spanStart + UInt(slot * SuperSlab.slotSize + 100)
+            let inside = slab.spanStart + UInt(slot * SuperSlab.slotSize + 100)
             XCTAssertTrue(SuperSlab.slab(containing: inside) == slab, "slot \(slot) of the slab maps elsewhere")
         }
         SharedPool.releaseSlab(slab)
@@ -334,14 +370,14 @@ final class SlabTests: XCTestCase {
         SharedPool.maintain(now: 0, force: true)   // no other EMPTY span to pick
         let long = SizeClass.index(forSize: 48 * 1024)   // 16 slots
         guard let slab = SharedPool.acquireSlab(forClass: long, owner: 0x1000) else { return XCTFail("no slab") }
-        let start = slab.pointee.spanStart
+        let start = slab.spanStart
         XCTAssertEqual(Int(slab.pointee.slotCount), 16)
         SharedPool.releaseSlab(slab)
         let bytesBefore = SharedPool.emptySlabBytes
 
         let four = SizeClass.index(forSize: 8 * 1024)
         guard let first = SharedPool.acquireSlab(forClass: four, owner: 0x1000) else { return XCTFail("no slab") }
-        XCTAssertEqual(first.pointee.spanStart, start, "fresh slots claimed while an EMPTY span was resident")
+        XCTAssertEqual(first.spanStart, start, "fresh slots claimed while an EMPTY span was resident")
         XCTAssertEqual(Int(first.pointee.slotCount), 4)
         XCTAssertEqual(SharedPool.emptySlabBytes, bytesBefore - 4 * SuperSlab.slotSize, "the rest is not EMPTY")
         let rest = SuperSlab.slab(containing: start + UInt(4 * SuperSlab.slotSize))
@@ -352,7 +388,7 @@ final class SlabTests: XCTestCase {
 
         let eight = SizeClass.index(forSize: 16 * 1024)
         guard let second = SharedPool.acquireSlab(forClass: eight, owner: 0x1000) else { return XCTFail("no slab") }
-        XCTAssertEqual(second.pointee.spanStart, start + UInt(4 * SuperSlab.slotSize), "the rest was not reused")
+        XCTAssertEqual(second.spanStart, start + UInt(4 * SuperSlab.slotSize), "the rest was not reused")
         XCTAssertEqual(Int(second.pointee.slotCount), 8)
         SharedPool.releaseSlab(first)
         SharedPool.releaseSlab(second)
@@ -365,13 +401,13 @@ final class SlabTests: XCTestCase {
         let slot = UInt(SuperSlab.slotSize)
         guard let whole = SharedPool.acquireSlab(forClass: SizeClass.index(forSize: 48 * 1024), owner: 0x1000)
         else { return XCTFail("no slab") }
-        let start = whole.pointee.spanStart
+        let start = whole.spanStart
         SharedPool.releaseSlab(whole)
         let four = SizeClass.index(forSize: 8 * 1024)
         guard let a = SharedPool.acquireSlab(forClass: four, owner: 0x1000),
               let b = SharedPool.acquireSlab(forClass: four, owner: 0x1000) else { return XCTFail("no slab") }
-        XCTAssertEqual(a.pointee.spanStart, start)
-        XCTAssertEqual(b.pointee.spanStart, start + 4 * slot)
+        XCTAssertEqual(a.spanStart, start)
+        XCTAssertEqual(b.spanStart, start + 4 * slot)
         SharedPool.releaseSlab(a)
         XCTAssertEqual(Int(a.pointee.slotCount), 4, "joined with a slab in use")
         SharedPool.releaseSlab(b)   // between a and the 8 slots left after it
@@ -557,7 +593,7 @@ final class SlabTests: XCTestCase {
         slab.pointee.carved = slab.pointee.capacity
         let producers = 4
         let perProducer = Int(slab.pointee.capacity) / producers
-        let start = slab.pointee.spanStart
+        let start = slab.pointee.firstBlock
         nonisolated(unsafe) let taken = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
         taken.pointee = 0
         let slabAddress = UInt(bitPattern: slab)
@@ -594,7 +630,7 @@ final class SlabTests: XCTestCase {
         heap.pointee.eventsBeforeMaintenance = Int.max / 2   // no maintenance flush mid-test
         let count = Int(RemoteFrees.chainLimit) * 3 + 5   // whole chains pushed, and a pending one
         for i in 0..<count {
-            RemoteFrees.free(slab.pointee.spanStart + UInt(i * 64), into: slab, heap: heap)
+            RemoteFrees.free(slab.pointee.firstBlock + UInt(i * 64), into: slab, heap: heap)
         }
         var seen = Set<UInt>()
         var taken = slab.takeRemoteFrees()
