@@ -329,10 +329,12 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
     /// at the same page offsets, in the same few sets of the 8-way first-level cache, and pushed
     /// the program's own hot lines out: sqlite3 building an index missed on 3 lines of its
     /// interpreter every row, all in one set (PERFORMANCE.md). Tiny slabs start 0-31 cache lines
-    /// in, the line picked by class and slot so that the classes of one slot, and the slabs of
-    /// one class, all differ; rounded down to the block size's largest power-of-two divisor, so
-    /// a block whose size is a multiple of A stays A-aligned. This costs at most 1 984 bytes of a
+    /// in: a line picked by class and slot, different for every class of one slot and every slot
+    /// of one class, then rounded down to the block size's largest power-of-two divisor, so a
+    /// block whose size is a multiple of A stays A-aligned (the rounding merges a few: the 21
+    /// classes of a slot start on 16-20 different lines). This costs at most 1 984 bytes of a
     /// 64 KiB slab. Mid and Large blocks span many lines each and start at 0.
+    /// `colorCount` must be a power of two (the line is taken modulo it by a mask).
     static func colorOffset(forClass c: Int, firstSlot: Int) -> Int {
         guard c <= SizeClass.lastTinyClass else { return 0 }
         let line = (c &* 9 &+ firstSlot &* 5) & (colorCount &- 1)

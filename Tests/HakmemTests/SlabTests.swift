@@ -268,7 +268,7 @@ final class SlabTests: XCTestCase {
         XCTAssertEqual(first, slab.pointee.firstBlock, "the first block carved is not at the slab's color")
         let lastEnd = slab.pointee.firstBlock + UInt(slab.pointee.capacity) * 80
         XCTAssertLessThanOrEqual(lastEnd, slab.spanStart + UInt(SuperSlab.slotSize), "the last block overruns the slot")
-        XCTAssertGreaterThan(lastEnd + 80, slab.spanStart + UInt(SuperSlab.slotSize), "a block's worth of the slot left unused")
+        XCTAssertGreaterThan(lastEnd + 80, slab.spanStart + UInt(SuperSlab.slotSize), "a whole block's worth of the slot left unused")
         slab.pointee.carved = 0
         SharedPool.releaseSlab(slab)
     }
