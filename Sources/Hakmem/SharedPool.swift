@@ -418,7 +418,7 @@ enum SharedPool {
         lock.lock()
         guard ChunkMap.kind(of: UInt(bitPattern: slab)) == ChunkMap.superSlab,
               slab.pointee.owner.load(ordering: .acquiring) == SlabMeta.abandonedOwner,
-              slab.foldRemoteFrees() else { return lock.unlock() }
+              slab.isEmptyAfterRemoteFrees() else { return lock.unlock() }
         abandonedList(Int(slab.pointee.classIndex)).remove(slab)
         let toPurge = releaseLocked(slab)
         lock.unlock()
@@ -511,7 +511,7 @@ enum SharedPool {
             var candidate = list.first
             while let slab = candidate {
                 candidate = slab.pointee.next
-                if slab.foldRemoteFrees() {
+                if slab.isEmptyAfterRemoteFrees() {
                     list.remove(slab)
                     if let toPurge = releaseLocked(slab) { purgeAndReleaseSlots(of: toPurge) }
                 } else if slab.pointee.localFree != nil {

@@ -91,10 +91,11 @@ extension SlabMeta {
     /// `freesUntilEmpty` of a current slab: far above any block count, and reached only after
     /// 2³¹ frees without a refill, which the slow path then just resets.
     static let currentCountdown: UInt32 = 1 << 31
-    /// A remote-free chain's summary word: length in the top 16 bits, last block below
-    /// (SuperSlabs lie below 2^47, where the chunk map covers them).
-    static let chainLengthShift: UInt = 48
-    static let chainLastMask: UInt = (1 << 48) - 1
+    /// `threadFree` holds the stack's top block in its low 48 bits (SuperSlabs lie below 2^47,
+    /// where the chunk map covers them) and the number of blocks on the stack above them: a slab
+    /// holds at most 4 096 blocks (16 B in 64 KiB), far below 2^16.
+    static let remoteCountShift: UInt = 48
+    static let remoteTopMask: UInt = (1 << 48) - 1
 }
 
 extension UnsafeMutablePointer where Pointee == SlabMeta {
@@ -142,6 +143,29 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         return (head, count)
     }
 
+    /// Whether a parked slab is left without a live block once other threads' frees are counted,
+    /// for a caller that then gives it back. The stack's count settles it without reading a
+    /// block, and the blocks are dropped with the stack (the slab is formatted anew before its
+    /// next use); else they are folded in as `foldRemoteFrees` does. Walking them cost a cache
+    /// miss a chain, under the pool's lock for abandoned slabs: burst-idle's frees (600 MiB from
+    /// exited threads, half of them Mid blocks, each a chain of one) spent 7 ms of their 17 in
+    /// that walk, not counting the purge (docs/PERFORMANCE.md).
+    func isEmptyAfterRemoteFrees() -> Bool {
+        let stack = pointee.threadFree.load(ordering: .relaxed)
+        let pushed = UInt32(truncatingIfNeeded: stack &>> SlabMeta.remoteCountShift)
+        // A push landing in between would be a block more than the slab has live: a double free,
+        // which the walk then meets as it always did.
+        if pushed == pointee.freesUntilEmpty,
+           pointee.threadFree.compareExchange(expected: stack, desired: 0, ordering: .acquiring).exchanged {
+            pointee.freesUntilEmpty = 0
+            // Counted as frees when pushed, and counted again with the slab's other blocks when
+            // it is given back.
+            Statistics.uncountLocalFrees(pushed, ofClass: Int(pointee.classIndex))
+            return true
+        }
+        return foldRemoteFrees()
+    }
+
     /// Moves the remote frees onto a parked slab's own free list and says whether that left the
     /// slab without a live block.
     @discardableResult
@@ -183,33 +207,27 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
 
     /// Takes every block other threads freed into this slab. Only the owner calls it, so the
     /// exchange is the only consumer of the stack: the push side needs no ABA protection.
-    /// Blocks arrive in chains (`pushRemoteFrees`), and the first block of each carries the
-    /// chain's last block and length: the owner reads two blocks per chain, not every block.
-    /// The freeing thread wrote them last, often on the other core, and a walk through every
-    /// block was one cache miss after another: producer-consumer (20 M blocks, 16 threads) took
-    /// 0.69 s with it and 0.59 s without. Checked mode keeps its freed-block mark in that word
-    /// (CheckedMode.markFreed), so there the owner still walks every block.
+    /// Blocks arrive in chains (`pushRemoteFrees`), and the first block of each names the
+    /// chain's last block: the owner reads two blocks per chain, not every block, and the count
+    /// comes with the stack. The freeing thread wrote them last, often on the other core, and a
+    /// walk through every block was one cache miss after another: producer-consumer (20 M
+    /// blocks, 16 threads) took 0.69 s with it and 0.59 s without. Checked mode keeps its
+    /// freed-block mark in that word (CheckedMode.markFreed), so there the owner still walks
+    /// every block.
     func takeRemoteFrees() -> (head: UnsafeMutableRawPointer?, tail: UnsafeMutableRawPointer?, count: UInt32) {
         // A plain load first: most refills find no remote frees, and the exchange is a locked op.
         guard pointee.threadFree.load(ordering: .relaxed) != 0 else { return (nil, nil, 0) }
-        let top = pointee.threadFree.exchange(0, ordering: .acquiring)
-        guard top != 0 else { return (nil, nil, 0) }
+        let stack = pointee.threadFree.exchange(0, ordering: .acquiring)
+        guard stack != 0 else { return (nil, nil, 0) }
+        let top = stack & SlabMeta.remoteTopMask
         let checked = Options.current.checked
         var block = top
-        var count: UInt32 = 0
         while true {
-            let last: UInt
-            if checked {
-                last = block
-                count &+= 1
-            } else {
-                let summary = UnsafeMutablePointer<UInt>(bitPattern: block &+ 8).unsafelyUnwrapped.pointee
-                last = summary & SlabMeta.chainLastMask
-                count &+= UInt32(truncatingIfNeeded: summary &>> SlabMeta.chainLengthShift)
-            }
+            let last = checked ? block : UnsafeMutablePointer<UInt>(bitPattern: block &+ 8).unsafelyUnwrapped.pointee
             let next = UnsafeMutablePointer<UInt>(bitPattern: last).unsafelyUnwrapped.pointee
             guard next != 0 else {
-                return (UnsafeMutableRawPointer(bitPattern: top), UnsafeMutableRawPointer(bitPattern: last), count)
+                return (UnsafeMutableRawPointer(bitPattern: top), UnsafeMutableRawPointer(bitPattern: last),
+                        UInt32(truncatingIfNeeded: stack &>> SlabMeta.remoteCountShift))
             }
             block = next
         }
@@ -217,21 +235,22 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
 
     /// Pushes the chain `head`…`tail` of `count` blocks freed by a thread that does not own the
     /// slab (linked through their first words; `count` at most `RemoteFrees.chainLimit`). Lock-free;
-    /// never waits. The head's second word records the tail and the count for `takeRemoteFrees`
-    /// (except in checked mode).
+    /// never waits. The head's second word records the tail for `takeRemoteFrees` (except in
+    /// checked mode); the stack word counts the blocks. The tail links to the top the exchange
+    /// expects, so a top taken and pushed again in between is still linked right.
     func pushRemoteFrees(_ head: UInt, _ tail: UInt, count: UInt32) {
         if !Options.current.checked {
-            UnsafeMutablePointer<UInt>(bitPattern: head &+ 8).unsafelyUnwrapped.pointee =
-                UInt(count) &<< SlabMeta.chainLengthShift | tail
+            UnsafeMutablePointer<UInt>(bitPattern: head &+ 8).unsafelyUnwrapped.pointee = tail
         }
         let link = UnsafeMutablePointer<UInt>(bitPattern: tail)!
-        var top = pointee.threadFree.load(ordering: .relaxed)
+        let added = UInt(count) &<< SlabMeta.remoteCountShift
+        var stack = pointee.threadFree.load(ordering: .relaxed)
         while true {
-            link.pointee = top
+            link.pointee = stack & SlabMeta.remoteTopMask
             let (exchanged, current) = pointee.threadFree.compareExchange(
-                expected: top, desired: head, ordering: .releasing)
+                expected: stack, desired: (stack & ~SlabMeta.remoteTopMask) &+ added | head, ordering: .releasing)
             if exchanged { return }
-            top = current
+            stack = current
         }
     }
 

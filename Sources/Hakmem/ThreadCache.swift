@@ -260,7 +260,7 @@ enum ThreadCache {
                         parked.remove(slab)
                         SharedPool.releaseSlab(slab)
                     }
-                } else if slab.foldRemoteFrees() {
+                } else if slab.isEmptyAfterRemoteFrees() {
                     parked.remove(slab)
                     SharedPool.releaseSlab(slab)
                 }
@@ -314,7 +314,7 @@ enum ThreadCache {
     /// slab's local frees are counted by whoever gives it back.
     private static func settle(_ slab: Slab) {
         slab.pointee.keptFree = 0
-        if slab.foldRemoteFrees() {
+        if slab.isEmptyAfterRemoteFrees() {
             SharedPool.releaseSlab(slab)
         } else {
             SharedPool.abandonSlab(slab)

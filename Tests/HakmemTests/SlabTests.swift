@@ -589,7 +589,7 @@ final class SlabTests: XCTestCase {
 
     func testRemoteFreeStackKeepsEveryBlockFromConcurrentProducers() {
         let c = SizeClass.index(forSize: 64)
-        guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
         slab.pointee.carved = slab.pointee.capacity
         let producers = 4
         let perProducer = Int(slab.pointee.capacity) / producers
@@ -624,7 +624,7 @@ final class SlabTests: XCTestCase {
 
     func testBatchedRemoteFreesDeliverEveryBlockOnce() {
         let c = SizeClass.index(forSize: 64)
-        guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
         guard let heap = ThreadCache.heap() else { return XCTFail("no heap") }
         slab.pointee.carved = slab.pointee.capacity
         heap.pointee.eventsBeforeMaintenance = Int.max / 2   // no maintenance flush mid-test
@@ -648,13 +648,44 @@ final class SlabTests: XCTestCase {
                 last = b
                 block = b.load(as: UnsafeMutableRawPointer?.self)
             }
-            XCTAssertEqual(length, list.count, "the chains' summaries miscount their blocks")
+            XCTAssertEqual(length, list.count, "the stack's count differs from the blocks on it")
             XCTAssertEqual(last, list.tail, "the chains' summaries name another tail")
         }
         XCTAssertEqual(seen.count, count, "remote frees lost")
         heap.pointee.eventsBeforeMaintenance = 0
         taken = (nil, nil, 0)
         slab.pointee.carved = 0
+        SharedPool.releaseSlab(slab)
+    }
+
+    func testRemoteFreesOfEveryLiveBlockEmptyAParkedSlabByTheirCount() {
+        // The stack word counts blocks in 16 bits above a 48-bit address: every slab must fit.
+        for c in 0..<SizeClass.count {
+            let blocks = SizeClass.slotsPerSlab(ofClass: c) * SuperSlab.slotSize / SizeClass.blockSize(ofClass: c)
+            XCTAssertLessThan(blocks, 1 << 16, "class \(c)'s slab holds more blocks than the stack can count")
+        }
+        let c = SizeClass.index(forSize: 64)
+        guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        slab.pointee.carved = 8
+        slab.pointee.live = 8
+        slab.pointee.freesUntilEmpty = 8   // parked, all eight held
+        let first = slab.pointee.firstBlock
+        func freeRemotely(_ index: Int) {
+            let block = first + UInt(index * 64)
+            slab.pushRemoteFrees(block, block, count: 1)
+        }
+        for i in 0..<3 { freeRemotely(i) }
+        XCTAssertFalse(slab.isEmptyAfterRemoteFrees(), "a slab holding five blocks was found empty")
+        XCTAssertEqual(slab.pointee.freesUntilEmpty, 5, "three remote frees were not counted")
+        XCTAssertEqual(slab.localCount, 3, "three remote frees were not folded onto the slab's list")
+        let foldedTop = slab.pointee.localFree
+        for i in 3..<8 { freeRemotely(i) }
+        XCTAssertTrue(slab.isEmptyAfterRemoteFrees(), "a slab whose every block came home was not found empty")
+        XCTAssertEqual(slab.pointee.freesUntilEmpty, 0)
+        XCTAssertEqual(slab.pointee.threadFree.load(ordering: .relaxed), 0, "the remote-free stack was kept")
+        XCTAssertEqual(slab.pointee.localFree, foldedTop, "the last five were walked onto the list instead of counted")
+        slab.pointee.carved = 0
+        slab.pointee.live = 0
         SharedPool.releaseSlab(slab)
     }
 
