@@ -157,28 +157,27 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         // which the walk then meets as it always did.
         if pushed == pointee.freesUntilEmpty,
            pointee.threadFree.compareExchange(expected: stack, desired: 0, ordering: .acquiring).exchanged {
-            pointee.freesUntilEmpty = 0
-            // Counted as frees when pushed, and counted again with the slab's other blocks when
-            // it is given back.
-            Statistics.uncountLocalFrees(pushed, ofClass: Int(pointee.classIndex))
+            countHome(remoteFrees: pushed)
             return true
         }
-        return foldRemoteFrees()
+        foldRemoteFrees()
+        return pointee.freesUntilEmpty == 0
     }
 
-    /// Moves the remote frees onto a parked slab's own free list and says whether that left the
-    /// slab without a live block.
-    @discardableResult
-    func foldRemoteFrees() -> Bool {
+    /// Moves the remote frees onto a parked slab's own free list.
+    func foldRemoteFrees() {
         let remote = takeRemoteFrees()
-        if let first = remote.head {
-            remote.tail!.storeBytes(of: pointee.localFree, as: UnsafeMutableRawPointer?.self)
-            pointee.localFree = first
-            pointee.freesUntilEmpty &-= remote.count
-            // These were counted as frees when pushed; the local count is counted when consumed.
-            Statistics.uncountLocalFrees(remote.count, ofClass: Int(pointee.classIndex))
-        }
-        return pointee.freesUntilEmpty == 0
+        guard let first = remote.head else { return }
+        remote.tail!.storeBytes(of: pointee.localFree, as: UnsafeMutableRawPointer?.self)
+        pointee.localFree = first
+        countHome(remoteFrees: remote.count)
+    }
+
+    /// Remote frees taken off the stack are home, no longer held. They were counted as frees when
+    /// pushed; home blocks are counted when they are consumed or the slab is given back.
+    private func countHome(remoteFrees count: UInt32) {
+        pointee.freesUntilEmpty &-= count
+        Statistics.uncountLocalFrees(count, ofClass: Int(pointee.classIndex))
     }
 
     /// Makes the slab its owner's current slab for the class, whose allocation list is `list`.
