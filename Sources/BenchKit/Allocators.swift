@@ -3,7 +3,8 @@
 // glibc is the baseline and needs nothing preloaded. hakmem is this project's library,
 // found next to the `hakmem` executable (or at $HAKMEM_LIBRARY). The peers are Debian's
 // packaged mimalloc, jemalloc and tcmalloc; one that is not installed is reported with
-// the package that provides it, and left out.
+// the package that provides it, and left out. On request, hakmem's library runs a second time
+// under another name (`hakmem-control`), to measure the run's noise; it is not a peer.
 
 import Foundation
 
@@ -39,8 +40,15 @@ public enum AllocatorCatalog {
         PeerLibrary(name: "tcmalloc", fileName: "libtcmalloc_minimal.so.4", debianPackage: "libtcmalloc-minimal4"),
     ]
 
-    /// Every allocator name, in report order.
+    /// hakmem's library a second time, measured like another allocator when asked for: an A/A
+    /// control, whose ratio to hakmem shows what the noise of the run alone does to a ratio.
+    public static let controlName = "hakmem-control"
+
+    /// Every allocator the bench compares by default, in report order.
     public static let names = [baselineName, hakmemName] + peers.map(\.name)
+
+    /// What `--allocators` accepts: the default ones and the control, in report order.
+    public static let selectableNames = names + [controlName]
 
     /// Where Debian and other distributions keep shared libraries.
     public static let libraryDirectories = [
@@ -63,7 +71,7 @@ public enum AllocatorCatalog {
         for name in names {
             if name == baselineName {
                 found.append(Allocator(name: name, library: nil))
-            } else if name == hakmemName {
+            } else if name == hakmemName || name == controlName {
                 if FileManager.default.fileExists(atPath: hakmemLibrary) {
                     found.append(Allocator(name: name, library: hakmemLibrary))
                 } else {

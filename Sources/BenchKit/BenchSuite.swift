@@ -232,6 +232,6 @@ public struct BenchSuite {
     }
 
     private func order(of allocator: String) -> Int {
-        AllocatorCatalog.names.firstIndex(of: allocator) ?? Int.max
+        AllocatorCatalog.selectableNames.firstIndex(of: allocator) ?? Int.max
     }
 }

@@ -2,7 +2,8 @@
 //
 // For each benchmark and metric: every allocator's median relative to glibc's, the best
 // peer (mimalloc, jemalloc, tcmalloc: fastest for throughput, smallest for memory), and
-// hakmem relative to that best peer, with that ratio's lowest and highest round by round.
+// hakmem relative to that best peer, with that ratio's lowest and highest round by round; when
+// the run measured the control (hakmem's library again), hakmem relative to it, the same way.
 // Across benchmarks, ratios are summarised by their geometric mean, taken over the
 // benchmarks every measured allocator completed: a mean over rows that another allocator
 // lacks (one that failed there) would not compare like with like.
@@ -65,15 +66,31 @@ public struct Comparison: Sendable {
     /// most, so a slow spell of the machine moves the two alike: the spread of these ratios says
     /// how far the run can tell them apart (see `roundRangeConfidence`).
     public func hakmemToBestPeerRoundRange(_ metric: Metric, _ benchmark: BenchmarkResult) -> ClosedRange<Double>? {
-        guard let peer = bestPeer(metric, benchmark)?.name,
-              let hakmem = benchmark.result(for: AllocatorCatalog.hakmemName),
-              let peerResult = benchmark.result(for: peer) else { return nil }
-        var peerByRound: [Int: Double] = [:]
-        for record in peerResult.rounds {
-            if let measurement = record.measurement { peerByRound[record.round] = metric.value(of: measurement) }
+        bestPeer(metric, benchmark).flatMap { roundRange(metric, benchmark, of: AllocatorCatalog.hakmemName, to: $0.name) }
+    }
+
+    /// hakmem's figure divided by the control's: the same library, measured again in every round
+    /// under `AllocatorCatalog.controlName`. Nothing differs but the moment each ran, so how far
+    /// this strays from 1× is what the run's noise alone does to a ratio on that row.
+    public func hakmemToControl(_ metric: Metric, _ benchmark: BenchmarkResult) -> Double? {
+        ratio(of: value(metric, benchmark, AllocatorCatalog.hakmemName), to: value(metric, benchmark, AllocatorCatalog.controlName))
+    }
+
+    /// `hakmemToControl` round by round, lowest and highest, as `hakmemToBestPeerRoundRange`.
+    public func hakmemToControlRoundRange(_ metric: Metric, _ benchmark: BenchmarkResult) -> ClosedRange<Double>? {
+        roundRange(metric, benchmark, of: AllocatorCatalog.hakmemName, to: AllocatorCatalog.controlName)
+    }
+
+    /// `allocator`'s figure divided by `other`'s in each round that measured both (paired by round
+    /// number), lowest and highest; nil with fewer than two such rounds.
+    private func roundRange(_ metric: Metric, _ benchmark: BenchmarkResult, of allocator: String, to other: String) -> ClosedRange<Double>? {
+        guard let numerators = benchmark.result(for: allocator), let denominators = benchmark.result(for: other) else { return nil }
+        var denominatorByRound: [Int: Double] = [:]
+        for record in denominators.rounds {
+            if let measurement = record.measurement { denominatorByRound[record.round] = metric.value(of: measurement) }
         }
-        let ratios = hakmem.rounds.compactMap { record in
-            record.measurement.flatMap { ratio(of: metric.value(of: $0), to: peerByRound[record.round]) }
+        let ratios = numerators.rounds.compactMap { record in
+            record.measurement.flatMap { ratio(of: metric.value(of: $0), to: denominatorByRound[record.round]) }
         }
         guard ratios.count >= 2, let lowest = ratios.min(), let highest = ratios.max() else { return nil }
         return lowest...highest
@@ -104,6 +121,12 @@ public struct Comparison: Sendable {
     /// allocator completed.
     public func geometricMeanHakmemToBestPeer(_ metric: Metric) -> Double? {
         benchmarksEveryAllocatorCompleted(metric).compactMap { hakmemToBestPeer(metric, $0) }.geometricMean
+    }
+
+    /// The geometric mean of hakmem's ratio to the control over the benchmarks every measured
+    /// allocator completed; nil when the control was not measured.
+    public func geometricMeanHakmemToControl(_ metric: Metric) -> Double? {
+        benchmarksEveryAllocatorCompleted(metric).compactMap { hakmemToControl(metric, $0) }.geometricMean
     }
 
     /// How many rows the geometric means of `metric` cover, when not all of them; nil when they

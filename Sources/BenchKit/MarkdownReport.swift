@@ -2,7 +2,8 @@
 //
 // One table per metric (throughput, peak resident memory): each allocator's median with
 // its ratio to glibc, the best peer, and hakmem relative to that peer (with its range over
-// the rounds), closed by the geometric mean of the ratios. Then burst-idle's resident memory
+// the rounds), and, when the run measured the control, hakmem relative to itself run again,
+// closed by the geometric mean of the ratios. Then burst-idle's resident memory
 // over time, the failures and skips, and the versions measured.
 
 import Foundation
@@ -20,6 +21,7 @@ public struct MarkdownReport {
     private var allocators: [String] { results.measuredAllocators }
     private var hasHakmem: Bool { allocators.contains(AllocatorCatalog.hakmemName) }
     private var hasPeers: Bool { allocators.contains { name in AllocatorCatalog.peers.contains { $0.name == name } } }
+    private var hasControl: Bool { hasHakmem && allocators.contains(AllocatorCatalog.controlName) }
 
     public func render() -> String {
         var sections = [header(), table(for: .throughput), table(for: .peakResident)]
@@ -56,7 +58,7 @@ public struct MarkdownReport {
         var explanation = "Median of the rounds, with the ratio to glibc in parentheses."
         if hasPeers { explanation += " Best peer: the \(best) of mimalloc, jemalloc and tcmalloc." }
         if hasPeers && hasHakmem {
-            explanation += " Last column: hakmem ÷ best peer, then in parentheses the lowest and highest of that ratio"
+            explanation += " hakmem ÷ best peer: the ratio of the medians, then in parentheses the lowest and highest of that ratio"
             explanation += " round by round (both run in every round)"
             if results.rounds >= 2 {
                 let confidence = Int((Comparison.roundRangeConfidence(rounds: results.rounds) * 100).rounded(.down))
@@ -65,6 +67,11 @@ public struct MarkdownReport {
             }
             explanation += "."
         }
+        if hasControl {
+            explanation += " hakmem ÷ control: hakmem's library measured a second time in every round"
+            explanation += " (\(AllocatorCatalog.controlName)), with the ratio's lowest and highest round by round;"
+            explanation += " nothing differs between the two, so this is how far the run's noise alone moves a ratio on that row."
+        }
         if metric == .peakResident {
             explanation += " Peak resident set (ru_maxrss) of the measured process; for redis, the server's."
         }
@@ -72,16 +79,18 @@ public struct MarkdownReport {
         var headings = ["Benchmark"] + (metric == .throughput ? ["Unit"] : []) + allocators
         if hasPeers { headings.append("Best peer") }
         if hasPeers && hasHakmem { headings.append("hakmem ÷ best peer") }
+        if hasControl { headings.append("hakmem ÷ control") }
         var rows = results.benchmarks.map { benchmark -> [String] in
             var row = [benchmark.label] + (metric == .throughput ? [benchmark.throughputUnit] : [])
             row += allocators.map { cell(metric, benchmark, $0) }
             if hasPeers { row.append(comparison.bestPeer(metric, benchmark)?.name ?? "—") }
             if hasPeers && hasHakmem {
-                var figure = comparison.hakmemToBestPeer(metric, benchmark).map(Format.ratio) ?? "—"
-                if let range = comparison.hakmemToBestPeerRoundRange(metric, benchmark) {
-                    figure += " (\(Format.significant(range.lowerBound))–\(Format.significant(range.upperBound)))"
-                }
-                row.append(figure)
+                row.append(ratioWithRange(comparison.hakmemToBestPeer(metric, benchmark),
+                                          comparison.hakmemToBestPeerRoundRange(metric, benchmark)))
+            }
+            if hasControl {
+                row.append(ratioWithRange(comparison.hakmemToControl(metric, benchmark),
+                                          comparison.hakmemToControlRoundRange(metric, benchmark)))
             }
             return row
         }
@@ -92,9 +101,17 @@ public struct MarkdownReport {
         summary += allocators.map { comparison.geometricMeanRatioToBaseline(metric, $0).map(Format.ratio) ?? "—" }
         if hasPeers { summary.append("") }
         if hasPeers && hasHakmem { summary.append(comparison.geometricMeanHakmemToBestPeer(metric).map(Format.ratio) ?? "—") }
+        if hasControl { summary.append(comparison.geometricMeanHakmemToControl(metric).map(Format.ratio) ?? "—") }
         rows.append(summary)
         let leadingColumns = metric == .throughput ? 2 : 1
         return "\(title)\n\n\(explanation)\n\n" + markdownTable(headings: headings, rows: rows, firstColumnsLeft: leadingColumns)
+    }
+
+    /// "0.950× (0.900–1.02)": a ratio of medians, then its lowest and highest round by round.
+    private func ratioWithRange(_ ratio: Double?, _ range: ClosedRange<Double>?) -> String {
+        var figure = ratio.map(Format.ratio) ?? "—"
+        if let range { figure += " (\(Format.significant(range.lowerBound))–\(Format.significant(range.upperBound)))" }
+        return figure
     }
 
     private func cell(_ metric: Metric, _ benchmark: BenchmarkResult, _ allocator: String) -> String {

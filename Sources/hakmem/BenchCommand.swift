@@ -28,7 +28,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Directory for results.md, results.json and chart.svg.", valueName: "dir"))
     var output = "bench-results"
 
-    @Option(help: ArgumentHelp("Comma-separated allocators to compare (default: all of \(AllocatorCatalog.names.joined(separator: ","))).", valueName: "list"))
+    @Option(help: ArgumentHelp(
+        "Comma-separated allocators to compare (default: all of \(AllocatorCatalog.names.joined(separator: ","))); add \(AllocatorCatalog.controlName) to run hakmem's library a second time, as a control of the run's noise.",
+        valueName: "list"))
     var allocators: String?
 
     @Option(help: ArgumentHelp("Comma-separated workloads to run (default: all).", valueName: "list"))
@@ -72,7 +74,7 @@ struct BenchCommand: ParsableCommand {
         if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
         do {
             let allocatorNames = try allocators.map {
-                try ListArguments.names($0, allowed: AllocatorCatalog.names, what: "allocator")
+                try ListArguments.names($0, allowed: AllocatorCatalog.selectableNames, what: "allocator")
             } ?? AllocatorCatalog.names
             let workloadNames = try workloads.map {
                 try ListArguments.names($0, allowed: WorkloadCatalog.names, what: "workload")
@@ -106,10 +108,11 @@ struct BenchCommand: ParsableCommand {
     /// One line per measured allocator: geometric-mean throughput and memory relative to glibc.
     private func printSummary(_ results: BenchResults) {
         let comparison = Comparison(results)
+        let nameWidth = results.measuredAllocators.map(\.count).max() ?? 0
         for allocator in results.measuredAllocators where allocator != AllocatorCatalog.baselineName {
             let speed = comparison.geometricMeanRatioToBaseline(.throughput, allocator).map(Format.ratio) ?? "—"
             let memory = comparison.geometricMeanRatioToBaseline(.peakResident, allocator).map(Format.ratio) ?? "—"
-            let name = allocator.padding(toLength: 9, withPad: " ", startingAt: 0)
+            let name = allocator.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
             print("  \(name) throughput \(speed) glibc's, peak memory \(memory) (geometric means)")
         }
         if let coverage = comparison.geometricMeanCoverage(.throughput) {

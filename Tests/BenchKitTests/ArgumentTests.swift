@@ -66,6 +66,18 @@ final class ArgumentTests: XCTestCase {
                        ["PATH": "/bin", "HAKMEM_STATS": "1"])
     }
 
+    /// The control runs hakmem's own library under another name, only when asked for.
+    func testControlIsHakmemsLibraryUnderItsOwnName() throws {
+        let library = #filePath
+        XCTAssertFalse(AllocatorCatalog.names.contains(AllocatorCatalog.controlName), "not measured by default")
+        XCTAssertEqual(try ListArguments.names("hakmem,hakmem-control", allowed: AllocatorCatalog.selectableNames, what: "allocator"),
+                       ["hakmem", "hakmem-control"])
+        let (found, missing) = AllocatorCatalog.resolve(["hakmem", "hakmem-control"], hakmemLibrary: library, libraryDirectories: [])
+        XCTAssertEqual(found, [Allocator(name: "hakmem", library: library), Allocator(name: "hakmem-control", library: library)])
+        XCTAssertTrue(missing.isEmpty)
+        XCTAssertFalse(found[1].isPeer)
+    }
+
     func testMissingPeerNamesItsDebianPackage() {
         let (found, missing) = AllocatorCatalog.resolve(
             ["glibc", "hakmem", "tcmalloc"], hakmemLibrary: "/nonexistent/libhakmem.so", libraryDirectories: ["/nonexistent"])

@@ -108,15 +108,18 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("![Throughput relative to glibc](chart.svg)"))
     }
 
+    /// An allocator's result with the given throughput in the given rounds.
+    static func rounds(_ allocator: String, _ figures: [(round: Int, throughput: Double)]) -> AllocatorResult {
+        AllocatorResult(allocator: allocator, rounds: figures.map { figure in
+            RoundRecord(round: figure.round, position: 1, measurement: Measurement(
+                throughput: figure.throughput, peakResidentKiB: 1000, seconds: 1, extras: [:]))
+        })
+    }
+
     /// The range beside hakmem ÷ best peer pairs each hakmem round with the peer's round of the same
     /// number, wherever it sits in the list, and needs two such pairs.
     func testRoundRangePairsRoundsByNumber() throws {
-        func rounds(_ allocator: String, _ figures: [(round: Int, throughput: Double)]) -> AllocatorResult {
-            AllocatorResult(allocator: allocator, rounds: figures.map { figure in
-                RoundRecord(round: figure.round, position: 1, measurement: Measurement(
-                    throughput: figure.throughput, peakResidentKiB: 1000, seconds: 1, extras: [:]))
-            })
-        }
+        let rounds = Self.rounds
         var results = Self.sampleResults()
         results.benchmarks[0].results = [
             rounds("glibc", [(1, 50), (2, 50), (3, 50)]),
@@ -138,6 +141,28 @@ final class ReportTests: XCTestCase {
         results.benchmarks[0].results[2] = rounds("mimalloc", [(2, 100)])
         XCTAssertNil(Comparison(results).hakmemToBestPeerRoundRange(.throughput, results.benchmarks[0]))
         XCTAssertTrue(MarkdownReport(results).render().contains("| mimalloc | 1.00× |"))
+    }
+
+    /// The control, hakmem's library measured again, gets a column of its own: hakmem divided by
+    /// it, median and round range. It is never a peer, even where it is the fastest.
+    func testControlColumnDividesHakmemByItselfRunAgain() throws {
+        var results = Self.sampleResults()
+        results.allocators.append(AllocatorEntry(name: AllocatorCatalog.controlName, library: "/x/libhakmem.so", measured: true))
+        // hakmem's random-mixed rounds are 150, 225 and 150.
+        results.benchmarks[0].results.append(Self.rounds(AllocatorCatalog.controlName, [(1, 300), (2, 300), (3, 150)]))
+        let comparison = Comparison(results)
+        let mixed = results.benchmarks[0]
+        XCTAssertEqual(comparison.bestPeer(.throughput, mixed)?.name, "mimalloc", "the control is not a peer")
+        XCTAssertEqual(comparison.hakmemToControl(.throughput, mixed), 0.5)
+        let range = try XCTUnwrap(comparison.hakmemToControlRoundRange(.throughput, mixed))
+        XCTAssertEqual(range.lowerBound, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(range.upperBound, 1.0, accuracy: 1e-12)
+        XCTAssertNil(comparison.hakmemToControl(.throughput, results.benchmarks[1]), "no control measured on aligned")
+        let markdown = MarkdownReport(results).render()
+        XCTAssertTrue(markdown.contains("| Benchmark | Unit | glibc | hakmem | mimalloc | jemalloc | hakmem-control | Best peer | hakmem ÷ best peer | hakmem ÷ control |"), markdown)
+        XCTAssertTrue(markdown.contains("| random-mixed | ops/s | 100 | 150 (1.50×) | 200 (2.00×) | 50.0 (0.500×) | 300 (3.00×) | mimalloc | 0.750× (0.750–0.750) | 0.500× (0.500–1.00) |"), markdown)
+        XCTAssertTrue(markdown.contains("so this is how far the run's noise alone moves a ratio on that row"))
+        XCTAssertFalse(MarkdownReport(Self.sampleResults()).render().contains("hakmem ÷ control"), "no column without the control")
     }
 
     func testRoundRangeConfidenceIsTheSignTestInterval() {
