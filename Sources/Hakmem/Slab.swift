@@ -27,9 +27,10 @@
 // (statistics count them when the slab stops being current).
 //
 // A free block's first word is its link. The second is the allocator's only in three cases: the
-// head of a remote-free chain records the chain's tail and length there, checked mode keeps its
-// free mark there, and a Mid or Large block carved from fresh slots carries its fresh mark there
-// until it is first handed out (`freshMark`); every hand-out but calloc's clears it.
+// head of a remote-free chain records the chain's tail there (its length goes into `threadFree`),
+// checked mode keeps its free mark there, and a Mid or Large block carved from fresh slots
+// carries its fresh mark there until it is first handed out (`freshMark`); every hand-out but
+// calloc's clears it.
 import Synchronization
 
 struct SlabMeta: ~Copyable {
