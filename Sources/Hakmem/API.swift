@@ -86,8 +86,7 @@ func erasingFreshMark(_ block: UnsafeMutableRawPointer) -> UnsafeMutableRawPoint
 func refillAndAllocate(fromClass c: Int) -> UnsafeMutableRawPointer? {
     Lifecycle.ensureInitialized()
     let take = Options.current.checked ? CheckedMode.allocate(fromClass:) : ThreadCache.refill
-    var block = take(c)
-    if block == nil && releaseCachedMemory() { block = take(c) }
+    let block = take(c) ?? retryAfterGivingBack { take(c) }
     if block == nil { OS.setErrno(OS.enomem) }
     return block
 }
@@ -101,20 +100,23 @@ func allocateHuge(_ size: Int, alignment: Int, zeroed: Bool = false) -> UnsafeMu
     Lifecycle.ensureInitialized()
     // Mapping memory is the moment to give some back.
     Maintenance.run()
-    var block = HugeBlocks.allocate(size, alignment: alignment, zeroed: zeroed)
-    if block == nil && releaseCachedMemory() {
-        block = HugeBlocks.allocate(size, alignment: alignment, zeroed: zeroed)
-    }
+    let block = HugeBlocks.allocate(size, alignment: alignment, zeroed: zeroed)
+        ?? retryAfterGivingBack { HugeBlocks.allocate(size, alignment: alignment, zeroed: zeroed) }
     if block == nil { OS.setErrno(OS.enomem) }
     return block
 }
 
-/// The system refused a mapping, but memory freed earlier may still be held for reuse (cached
-/// huge mappings and SuperSlabs, empty slabs). Gives it all back, as malloc_trim(0) does, and
-/// says whether anything went, so the caller tries once more before reporting ENOMEM.
+/// The system refused a mapping, but memory freed earlier may still be held: for reuse (cached
+/// huge mappings and SuperSlabs, empty slabs), or by other threads, on whose slabs blocks freed
+/// by others wait for them (Maintenance.swift, give-back requests). Gives back what this
+/// thread and the pool hold, as malloc_trim(0) does, and tries `allocation` again if anything
+/// went; if that fails too, asks the other threads and tries once more after they answered.
 @inline(never)
-func releaseCachedMemory() -> Bool {
+func retryAfterGivingBack(_ allocation: () -> UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    if Maintenance.run(force: true), let block = allocation() { return block }
+    guard Maintenance.askOtherThreadsToGiveBack() else { return nil }
     Maintenance.run(force: true)
+    return allocation()
 }
 
 /// A block of `size` bytes aligned to `alignment` (a power of two). A class whose blocks are all

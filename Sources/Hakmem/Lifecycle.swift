@@ -105,6 +105,7 @@ private let afterForkInParent: @convention(c) () -> Void = {
 private let afterForkInChild: @convention(c) () -> Void = {
     HugeBlocks.lock.resetAfterFork()
     SharedPool.lock.resetAfterFork()
+    Maintenance.forgetThreadsLostInFork()
 }
 
 @_cdecl("hakmem_library_constructor")

@@ -3,11 +3,37 @@
 // it, ages the shared pool and the huge cache. Huge allocations and malloc_trim run it each
 // time; refills and frees into other threads' slabs, which can come every few operations, count
 // toward it and run it every 16 refills or 256 such frees, so its clock read stays off them.
+//
+// Give-back requests, for when the system refuses memory. Blocks a thread frees into another
+// live thread's slabs wait on those slabs' remote-free stacks (or in the freeing thread's own
+// chains, RemoteFrees.swift) until that owner takes them, and only the owner may: until then
+// they keep their slabs, and the slabs' SuperSlabs, from going back. A thread refused memory
+// therefore asks: it bumps `giveBackRequests`, and every thread answers at its next refill or
+// maintenance by pushing its chains and sweeping its slabs (what malloc_trim does for the calling
+// thread). The asking thread waits only for the threads that may hold such blocks, at most
+// `giveBackWait`, then tries once more. Each heap's `GiveBackState` is the only part of it other
+// threads touch: a freeing thread sets `mayHoldFreedBlocks` when its push finds a slab's stack
+// empty (so a steady stream of frees reads the flag, set, and writes nothing), the owner clears
+// it when it answers.
 import CHakmem
 import Synchronization
 
 /// When the shared structures were last maintained (OS.milliseconds).
 let lastSharedMaintenance = Atomic<UInt64>(0)
+
+/// Give-back requests made so far: each thread answers every one it has not answered yet.
+let giveBackRequests = Atomic<UInt>(0)
+
+/// A thread heap's part in give-back requests (see the file comment).
+struct GiveBackState: ~Copyable {
+    /// 1 if the thread may hold blocks that only it can let go back: freed into its slabs by
+    /// other threads, or freed by it into theirs and not pushed yet.
+    let mayHoldFreedBlocks: Atomic<UInt>
+    /// The last request the thread answered; `GiveBackState.notAnswering` while the heap is unused.
+    let answeredRequest: Atomic<UInt>
+
+    static let notAnswering = UInt.max
+}
 
 enum Maintenance {
     static let refillWeight = 16
@@ -33,6 +59,7 @@ enum Maintenance {
     @discardableResult
     static func run(force: Bool = false) -> Bool {
         if let heap = UnsafeMutablePointer<ThreadHeap>(bitPattern: ThreadCache.root.pointee.heap) {
+            answerGiveBackRequest(heap)
             RemoteFrees.flushAll(heap)
         }
         let now = OS.milliseconds()
@@ -46,5 +73,97 @@ enum Maintenance {
         let pool = SharedPool.maintain(now: now, force: force)
         let huge = HugeBlocks.maintain(now: now, force: force)
         return pool || huge
+    }
+
+    // MARK: Give-back requests
+
+    /// How long a thread refused memory waits for the others to answer, at most.
+    static let giveBackWait: UInt64 = 20
+
+    /// A heap taken into use answers only the requests made from now on.
+    static func startAnswering(_ heap: UnsafeMutablePointer<ThreadHeap>) {
+        heap.pointee.giveBack.pointee.mayHoldFreedBlocks.store(0, ordering: .relaxed)
+        heap.pointee.giveBack.pointee.answeredRequest.store(giveBackRequests.load(ordering: .relaxed), ordering: .relaxed)
+    }
+
+    /// At thread exit, after every chain was pushed and every slab given back or abandoned.
+    static func stopAnswering(_ heap: UnsafeMutablePointer<ThreadHeap>) {
+        heap.pointee.giveBack.pointee.mayHoldFreedBlocks.store(0, ordering: .relaxed)
+        heap.pointee.giveBack.pointee.answeredRequest.store(GiveBackState.notAnswering, ordering: .releasing)
+    }
+
+    /// In a forked child: the parent's other threads do not exist here and will never answer.
+    /// (Their slabs stay with their heaps, as before; only the waiting for them is spared.)
+    static func forgetThreadsLostInFork() {
+        let me = ThreadCache.root.pointee.heap
+        var heap = Statistics.allHeaps
+        while let h = heap {
+            if UInt(bitPattern: h) != me { stopAnswering(h) }
+            heap = h.pointee.nextInAll
+        }
+    }
+
+    /// Another thread freed blocks into a slab of `heap`'s, or `heap`'s thread started a chain.
+    @inline(__always)
+    static func noteFreedBlocks(in heap: UnsafeMutablePointer<ThreadHeap>) {
+        let flag = heap.pointee.giveBack
+        if flag.pointee.mayHoldFreedBlocks.load(ordering: .relaxed) == 0 {
+            flag.pointee.mayHoldFreedBlocks.store(1, ordering: .relaxed)
+        }
+    }
+
+    /// From the calling thread's slow paths: answers a give-back request it has not answered.
+    @inline(__always)
+    static func answerGiveBackRequest(_ heap: UnsafeMutablePointer<ThreadHeap>) {
+        let request = giveBackRequests.load(ordering: .relaxed)
+        if _slowPath(request != heap.pointee.giveBack.pointee.answeredRequest.load(ordering: .relaxed)) {
+            answer(request, heap)
+        }
+    }
+
+    @inline(never)
+    private static func answer(_ request: UInt, _ heap: UnsafeMutablePointer<ThreadHeap>) {
+        // Cleared first: a block freed into this thread's slabs during the sweep sets it again.
+        heap.pointee.giveBack.pointee.mayHoldFreedBlocks.store(0, ordering: .relaxed)
+        RemoteFrees.flushAll(heap)
+        ThreadCache.sweepParkedSlabs(now: OS.milliseconds(), force: true)
+        heap.pointee.giveBack.pointee.answeredRequest.store(request, ordering: .releasing)
+    }
+
+    /// The calling thread was refused memory after giving back what it and the shared pool
+    /// held. Asks every thread to give back what others freed into its slabs, and waits until
+    /// those that may hold such blocks have answered (at most `giveBackWait` ms). Returns whether
+    /// any did, so that trying again may succeed.
+    static func askOtherThreadsToGiveBack() -> Bool {
+        // A thread may have no heap: its first allocation came when no memory was left for one.
+        let me = UnsafeMutablePointer<ThreadHeap>(bitPattern: ThreadCache.root.pointee.heap)
+        let request = giveBackRequests.add(1, ordering: .relaxed).newValue
+        let deadline = OS.milliseconds() &+ giveBackWait
+        var askedAny = false
+        while true {
+            // Threads out of memory together wait for each other: each answers while it waits.
+            if let me { answerGiveBackRequest(me) }
+            let waitingFor = threadsYetToAnswer(request, besides: me)
+            if waitingFor == 0 { return askedAny }
+            askedAny = true
+            if OS.milliseconds() >= deadline { return true }
+            OS.sleep(microseconds: 50)
+        }
+    }
+
+    /// Heaps in use, other than `me`, that may hold freed blocks and have not answered `request`.
+    private static func threadsYetToAnswer(_ request: UInt, besides me: UnsafeMutablePointer<ThreadHeap>?) -> Int {
+        let lock = SharedPool.lock
+        lock.lock()
+        var count = 0
+        var heap = Statistics.allHeaps
+        while let h = heap {
+            let state = h.pointee.giveBack
+            let answered = state.pointee.answeredRequest.load(ordering: .acquiring)
+            if h != me, answered < request, state.pointee.mayHoldFreedBlocks.load(ordering: .relaxed) != 0 { count &+= 1 }
+            heap = h.pointee.nextInAll
+        }
+        lock.unlock()
+        return count
     }
 }

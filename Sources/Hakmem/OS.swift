@@ -35,6 +35,8 @@ func c_syscall(_ number: Int, _ a1: UnsafeMutableRawPointer, _ a2: Int32, _ a3: 
                _ a4: UnsafeRawPointer?, _ a5: UnsafeRawPointer?, _ a6: UInt32) -> Int
 @_extern(c, "sched_yield")
 func c_sched_yield() -> Int32
+@_extern(c, "nanosleep")
+func c_nanosleep(_ request: UnsafeRawPointer, _ remaining: UnsafeMutableRawPointer?) -> Int32
 @_extern(c, "clock_gettime")
 func c_clock_gettime(_ clock: Int32, _ time: UnsafeMutableRawPointer) -> Int32
 @_extern(c, "open")
@@ -208,6 +210,12 @@ enum OS {
         var time = (0, 0)
         withUnsafeMutableBytes(of: &time) { _ = c_clock_gettime(6 /* CLOCK_MONOTONIC_COARSE */, $0.baseAddress!) }
         return UInt64(time.0) &* 1000 &+ UInt64(time.1 / 1_000_000)
+    }
+
+    /// Sleeps about `microseconds` (less if a signal comes): lets the threads a caller waits for run.
+    static func sleep(microseconds: Int) {
+        let request = (microseconds / 1_000_000, (microseconds % 1_000_000) &* 1000)
+        withUnsafeBytes(of: request) { _ = c_nanosleep($0.baseAddress!, nil) }
     }
 
     /// Reads up to `capacity` bytes of a (small, /proc) file; returns the count, 0 on failure.

@@ -64,6 +64,8 @@ enum RemoteFrees {
     private static func startChain(_ block: UInt, into slab: Slab, heap: UnsafeMutablePointer<ThreadHeap>,
                                    slot chain: UnsafeMutablePointer<RemoteChain>) {
         if chain.pointee.slab != 0 { flush(chain, heap: heap) }
+        // Until pushed, the chain keeps its slab from going back: a give-back request must wait for us.
+        Maintenance.noteFreedBlocks(in: heap)
         UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped.pointee = 0
         chain.pointee = RemoteChain(slab: UInt(bitPattern: slab), head: block, tail: block, room: chainLimit &- 1)
         Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
@@ -94,10 +96,16 @@ enum RemoteFrees {
     /// One CAS for the chain `head`…`tail`. After the push this thread must not touch the slab
     /// unguarded: its last block may be home, and another thread may give the slab back and
     /// unmap its SuperSlab; so whether this chain ends an abandoned slab is settled before.
+    /// The owner's heap is not the slab's: heaps are recycled, never unmapped, so flagging it
+    /// after the push is safe even if the owner exited meanwhile (an unused heap's flag is ignored).
     private static func push(_ head: UInt, _ tail: UInt, count: UInt32, into slab: Slab) {
-        let lastOfAbandoned = slab.pointee.owner.load(ordering: .acquiring) == SlabMeta.abandonedOwner
+        let owner = slab.pointee.owner.load(ordering: .acquiring)
+        let lastOfAbandoned = owner == SlabMeta.abandonedOwner
             && slab.pointee.abandonedRemaining.wrappingSubtract(Int(count), ordering: .relaxed).oldValue == Int(count)
-        slab.pushRemoteFrees(head, tail, count: count)
-        if lastOfAbandoned { SharedPool.reclaimIfEmpty(slab) }
+        let stackWasEmpty = slab.pushRemoteFrees(head, tail, count: count)
+        if lastOfAbandoned { return SharedPool.reclaimIfEmpty(slab) }
+        if stackWasEmpty, owner > SlabMeta.abandonedOwner {
+            Maintenance.noteFreedBlocks(in: UnsafeMutablePointer<ThreadHeap>(bitPattern: owner).unsafelyUnwrapped)
+        }
     }
 }

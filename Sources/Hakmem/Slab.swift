@@ -237,8 +237,10 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
     /// slab (linked through their first words; `count` at most `RemoteFrees.chainLimit`). Lock-free;
     /// never waits. The head's second word records the tail for `takeRemoteFrees` (except in
     /// checked mode); the stack word counts the blocks. The tail links to the top the exchange
-    /// expects, so a top taken and pushed again in between is still linked right.
-    func pushRemoteFrees(_ head: UInt, _ tail: UInt, count: UInt32) {
+    /// expects, so a top taken and pushed again in between is still linked right. Returns
+    /// whether the stack was empty before.
+    @discardableResult
+    func pushRemoteFrees(_ head: UInt, _ tail: UInt, count: UInt32) -> Bool {
         if !Options.current.checked {
             UnsafeMutablePointer<UInt>(bitPattern: head &+ 8).unsafelyUnwrapped.pointee = tail
         }
@@ -249,7 +251,7 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
             link.pointee = stack & SlabMeta.remoteTopMask
             let (exchanged, current) = pointee.threadFree.compareExchange(
                 expected: stack, desired: (stack & ~SlabMeta.remoteTopMask) &+ added | head, ordering: .releasing)
-            if exchanged { return }
+            if exchanged { return stack & SlabMeta.remoteTopMask == 0 }
             stack = current
         }
     }

@@ -42,6 +42,9 @@ struct ThreadHeap {
     /// into other threads' slabs count too, since a thread that only frees (a consumer) must
     /// still let the memory it frees go back to the system.
     var eventsBeforeMaintenance: Int
+    /// What other threads read and write: this thread's answers to give-back requests
+    /// (Maintenance.swift), on a cache line of its own.
+    var giveBack: UnsafeMutablePointer<GiveBackState>
 }
 
 enum ThreadCache {
@@ -95,6 +98,7 @@ enum ThreadCache {
         guard let heap else { return nil }
         heap.pointee.nextUnused = nil
         heap.pointee.lastSweep = OS.milliseconds()
+        Maintenance.startAnswering(heap)
         SizeClass.fillSmallClassTable(smallClassTable(root))
         root.pointee.heap = UInt(bitPattern: heap)
         root.pointee.owner_tag = Options.current.checked ? 0 : UInt(bitPattern: heap)
@@ -110,11 +114,14 @@ enum ThreadCache {
         let checkedBytes = SizeClass.count * MemoryLayout<UInt>.stride
         let chainBytes = RemoteFrees.slotCount * MemoryLayout<RemoteChain>.stride
         let listBytes = SizeClass.count * MemoryLayout<ClassListState>.stride
-        guard let raw = Metadata.allocate(MemoryLayout<ThreadHeap>.stride + currentBytes + othersBytes + countersBytes
-                                          + checkedBytes + chainBytes + listBytes)
+        // Rounded to whole cache lines, so that nothing of the owner's shares them.
+        let giveBackBytes = (MemoryLayout<GiveBackState>.stride &+ 63) & ~63
+        guard let raw = Metadata.allocate(giveBackBytes + MemoryLayout<ThreadHeap>.stride + currentBytes + othersBytes
+                                          + countersBytes + checkedBytes + chainBytes + listBytes)
         else { return nil }
-        let heap = raw.assumingMemoryBound(to: ThreadHeap.self)
-        var cursor = raw + MemoryLayout<ThreadHeap>.stride
+        let heap = (raw + giveBackBytes).assumingMemoryBound(to: ThreadHeap.self)
+        heap.pointee.giveBack = raw.assumingMemoryBound(to: GiveBackState.self)
+        var cursor = raw + giveBackBytes + MemoryLayout<ThreadHeap>.stride
         heap.pointee.current = cursor.assumingMemoryBound(to: Slab?.self)
         cursor += currentBytes
         heap.pointee.others = cursor.assumingMemoryBound(to: ListEnds<SlabMeta>.self)
@@ -134,6 +141,7 @@ enum ThreadCache {
         guard let heap = heap() else { return nil }
         // Before taking more memory, a moment to give some back.
         Maintenance.count(Maintenance.refillWeight, in: heap)
+        Maintenance.answerGiveBackRequest(heap)
         if ClassLists.serves(c) { return ClassLists.refill(c, heap: heap) }
         let head = heads(root) + c
         if var slab = heap.pointee.current[c] {
@@ -300,6 +308,7 @@ enum ThreadCache {
             while let slab = parked.popFront() { settle(slab) }
         }
         heap.pointee.keptFreeBytes = 0
+        Maintenance.stopAnswering(heap)
         root.pointee.heap = 0
         root.pointee.owner_tag = 0
         let lock = SharedPool.lock

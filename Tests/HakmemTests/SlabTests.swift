@@ -622,16 +622,34 @@ final class SlabTests: XCTestCase {
         SharedPool.releaseSlab(slab)
     }
 
+    /// Another thread's heap, as much of it as a freeing thread touches: its give-back state.
+    private func makeOtherThreadsHeap() -> UnsafeMutablePointer<ThreadHeap> {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<ThreadHeap>.stride, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<ThreadHeap>.stride)
+        let state = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<GiveBackState>.stride, alignment: 64)
+        state.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<GiveBackState>.stride)
+        let heap = raw.bindMemory(to: ThreadHeap.self, capacity: 1)
+        heap.pointee.giveBack = state.bindMemory(to: GiveBackState.self, capacity: 1)
+        return heap
+    }
+
     func testBatchedRemoteFreesDeliverEveryBlockOnce() {
         let c = SizeClass.index(forSize: 64)
-        guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        let owner = makeOtherThreadsHeap()
+        guard let slab = SharedPool.acquireSlab(forClass: c, owner: UInt(bitPattern: owner)) else { return XCTFail("no slab") }
         guard let heap = ThreadCache.heap() else { return XCTFail("no heap") }
         slab.pointee.carved = slab.pointee.capacity
         heap.pointee.eventsBeforeMaintenance = Int.max / 2   // no maintenance flush mid-test
+        heap.pointee.giveBack.pointee.mayHoldFreedBlocks.store(0, ordering: .relaxed)
         let count = Int(RemoteFrees.chainLimit) * 3 + 5   // whole chains pushed, and a pending one
         for i in 0..<count {
             RemoteFrees.free(slab.pointee.firstBlock + UInt(i * 64), into: slab, heap: heap)
         }
+        // What a thread refused memory waits for (Maintenance.askOtherThreadsToGiveBack).
+        XCTAssertEqual(owner.pointee.giveBack.pointee.mayHoldFreedBlocks.load(ordering: .relaxed), 1,
+                       "the slab's owner was not told that blocks wait on its slab")
+        XCTAssertEqual(heap.pointee.giveBack.pointee.mayHoldFreedBlocks.load(ordering: .relaxed), 1,
+                       "the freeing thread holds a chain it has not pushed, and did not say so")
         var seen = Set<UInt>()
         var taken = slab.takeRemoteFrees()
         XCTAssertEqual(Int(taken.count), count - 5, "full chains not pushed, or pushed early")
