@@ -12,9 +12,9 @@
 // maintenance by pushing its chains and sweeping its slabs (what malloc_trim does for the calling
 // thread). The asking thread waits only for the threads that may hold such blocks, at most
 // `giveBackWait`, then tries once more. Each heap's `GiveBackState` is the only part of it other
-// threads touch: a freeing thread sets `mayHoldFreedBlocks` when its push finds a slab's stack
-// empty (so a steady stream of frees reads the flag, set, and writes nothing), the owner clears
-// it when it answers.
+// threads touch: a freeing thread sets `freedBlocks` when its push finds a slab's stack empty
+// (so a steady stream of frees reads the flag, set, and writes nothing), the owner clears it
+// once it has answered.
 import CHakmem
 import Synchronization
 
@@ -26,12 +26,16 @@ let giveBackRequests = Atomic<UInt>(0)
 
 /// A thread heap's part in give-back requests (see the file comment).
 struct GiveBackState: ~Copyable {
-    /// 1 if the thread may hold blocks that only it can let go back: freed into its slabs by
-    /// other threads, or freed by it into theirs and not pushed yet.
-    let mayHoldFreedBlocks: Atomic<UInt>
+    /// `mayHold` if the thread may hold blocks that only it can let go back (freed into its
+    /// slabs by other threads, or freed by it into theirs and not pushed yet), `answering` while
+    /// it answers, else `holdsNone`.
+    let freedBlocks: Atomic<UInt>
     /// The last request the thread answered; `GiveBackState.notAnswering` while the heap is unused.
     let answeredRequest: Atomic<UInt>
 
+    static let holdsNone: UInt = 0
+    static let mayHold: UInt = 1
+    static let answering: UInt = 2
     static let notAnswering = UInt.max
 }
 
@@ -78,17 +82,17 @@ enum Maintenance {
     // MARK: Give-back requests
 
     /// How long a thread refused memory waits for the others to answer, at most.
-    static let giveBackWait: UInt64 = 20
+    static let giveBackWait: UInt64 = 100
 
     /// A heap taken into use answers only the requests made from now on.
     static func startAnswering(_ heap: UnsafeMutablePointer<ThreadHeap>) {
-        heap.pointee.giveBack.pointee.mayHoldFreedBlocks.store(0, ordering: .relaxed)
+        heap.pointee.giveBack.pointee.freedBlocks.store(GiveBackState.holdsNone, ordering: .relaxed)
         heap.pointee.giveBack.pointee.answeredRequest.store(giveBackRequests.load(ordering: .relaxed), ordering: .relaxed)
     }
 
     /// At thread exit, after every chain was pushed and every slab given back or abandoned.
     static func stopAnswering(_ heap: UnsafeMutablePointer<ThreadHeap>) {
-        heap.pointee.giveBack.pointee.mayHoldFreedBlocks.store(0, ordering: .relaxed)
+        heap.pointee.giveBack.pointee.freedBlocks.store(GiveBackState.holdsNone, ordering: .relaxed)
         heap.pointee.giveBack.pointee.answeredRequest.store(GiveBackState.notAnswering, ordering: .releasing)
     }
 
@@ -106,9 +110,9 @@ enum Maintenance {
     /// Another thread freed blocks into a slab of `heap`'s, or `heap`'s thread started a chain.
     @inline(__always)
     static func noteFreedBlocks(in heap: UnsafeMutablePointer<ThreadHeap>) {
-        let flag = heap.pointee.giveBack
-        if flag.pointee.mayHoldFreedBlocks.load(ordering: .relaxed) == 0 {
-            flag.pointee.mayHoldFreedBlocks.store(1, ordering: .relaxed)
+        let state = heap.pointee.giveBack
+        if state.pointee.freedBlocks.load(ordering: .relaxed) != GiveBackState.mayHold {
+            state.pointee.freedBlocks.store(GiveBackState.mayHold, ordering: .relaxed)
         }
     }
 
@@ -123,11 +127,15 @@ enum Maintenance {
 
     @inline(never)
     private static func answer(_ request: UInt, _ heap: UnsafeMutablePointer<ThreadHeap>) {
-        // Cleared first: a block freed into this thread's slabs during the sweep sets it again.
-        heap.pointee.giveBack.pointee.mayHoldFreedBlocks.store(0, ordering: .relaxed)
+        let state = heap.pointee.giveBack
+        // Askers keep waiting while this runs (`answering` is not `holdsNone`); a block freed
+        // into this thread's slabs meanwhile sets `mayHold`, which the exchange below then keeps.
+        state.pointee.freedBlocks.store(GiveBackState.answering, ordering: .relaxed)
         RemoteFrees.flushAll(heap)
         ThreadCache.sweepParkedSlabs(now: OS.milliseconds(), force: true)
-        heap.pointee.giveBack.pointee.answeredRequest.store(request, ordering: .releasing)
+        state.pointee.answeredRequest.store(request, ordering: .releasing)
+        _ = state.pointee.freedBlocks.compareExchange(expected: GiveBackState.answering, desired: GiveBackState.holdsNone,
+                                                      ordering: .relaxed)
     }
 
     /// The calling thread was refused memory after giving back what it and the shared pool
@@ -160,7 +168,9 @@ enum Maintenance {
         while let h = heap {
             let state = h.pointee.giveBack
             let answered = state.pointee.answeredRequest.load(ordering: .acquiring)
-            if h != me, answered < request, state.pointee.mayHoldFreedBlocks.load(ordering: .relaxed) != 0 { count &+= 1 }
+            if h != me, answered < request, state.pointee.freedBlocks.load(ordering: .relaxed) != GiveBackState.holdsNone {
+                count &+= 1
+            }
             heap = h.pointee.nextInAll
         }
         lock.unlock()

@@ -640,15 +640,15 @@ final class SlabTests: XCTestCase {
         guard let heap = ThreadCache.heap() else { return XCTFail("no heap") }
         slab.pointee.carved = slab.pointee.capacity
         heap.pointee.eventsBeforeMaintenance = Int.max / 2   // no maintenance flush mid-test
-        heap.pointee.giveBack.pointee.mayHoldFreedBlocks.store(0, ordering: .relaxed)
+        heap.pointee.giveBack.pointee.freedBlocks.store(GiveBackState.holdsNone, ordering: .relaxed)
         let count = Int(RemoteFrees.chainLimit) * 3 + 5   // whole chains pushed, and a pending one
         for i in 0..<count {
             RemoteFrees.free(slab.pointee.firstBlock + UInt(i * 64), into: slab, heap: heap)
         }
         // What a thread refused memory waits for (Maintenance.askOtherThreadsToGiveBack).
-        XCTAssertEqual(owner.pointee.giveBack.pointee.mayHoldFreedBlocks.load(ordering: .relaxed), 1,
+        XCTAssertEqual(owner.pointee.giveBack.pointee.freedBlocks.load(ordering: .relaxed), GiveBackState.mayHold,
                        "the slab's owner was not told that blocks wait on its slab")
-        XCTAssertEqual(heap.pointee.giveBack.pointee.mayHoldFreedBlocks.load(ordering: .relaxed), 1,
+        XCTAssertEqual(heap.pointee.giveBack.pointee.freedBlocks.load(ordering: .relaxed), GiveBackState.mayHold,
                        "the freeing thread holds a chain it has not pushed, and did not say so")
         var seen = Set<UInt>()
         var taken = slab.takeRemoteFrees()

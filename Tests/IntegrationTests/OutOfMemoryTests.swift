@@ -17,12 +17,21 @@ final class OutOfMemoryTests: XCTestCase {
         try outOfMemory(["threads", "256", "8"])
     }
 
-    private func outOfMemory(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let r = try Run.program("out_of_memory", arguments, timeout: 60)
+    /// One thread allocates until memory runs out and hands every block to another, which frees
+    /// them into the first one's slabs and then needs that memory while the first keeps running:
+    /// only a give-back request (Maintenance.swift) can free it, since the long purge delay keeps
+    /// the owner's periodic sweep away.
+    func testMemoryFreedIntoAnotherLiveThreadsSlabsCanBeAllocatedAgain() throws {
+        try outOfMemory(["handover", "64"], environment: ["HAKMEM_PURGE_DELAY_MS": "60000"])
+    }
+
+    private func outOfMemory(_ arguments: [String], environment: [String: String] = [:],
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try Run.program("out_of_memory", arguments, environment: environment, timeout: 60)
         let lines = r.stdout.split(separator: "\n").map(String.init)
         let failures = lines.filter { $0.hasPrefix("FAIL ") }
         let summary = lines.last { $0.hasPrefix("out_of_memory: mode=") }
-        print((lines.filter { $0.hasPrefix("tier ") || $0.hasPrefix("threads=") } + [summary ?? "no summary"])
+        print((lines.filter { $0.hasPrefix("tier ") || $0.hasPrefix("threads=") || $0.hasPrefix("handover ") } + [summary ?? "no summary"])
             .joined(separator: "\n"))
         XCTAssertTrue(failures.isEmpty, "out_of_memory \(arguments.joined(separator: " ")):\n"
                       + failures.joined(separator: "\n"), file: file, line: line)

@@ -2,6 +2,7 @@
  *
  * Usage: out_of_memory single HEADROOM_MIB
  *        out_of_memory threads HEADROOM_MIB THREADS
+ *        out_of_memory handover HEADROOM_MIB
  *
  * The program limits its own address space to what it uses now plus
  * HEADROOM_MIB, so every mmap beyond that fails as on a machine out of memory.
@@ -18,6 +19,12 @@
  *   (each with ENOMEM), handing half their blocks to a neighbour to free; after
  *   all have freed everything, each must allocate 1000 blocks again (one large,
  *   one huge, the rest up to 20 KiB).
+ * handover: one thread (the owner) allocates 20 KB blocks until malloc returns
+ *   NULL and hands them all to another (the freer), then keeps working: it
+ *   frees and allocates one large block in a loop.  The freer frees every block
+ *   (into the owner's slabs) and must then get 8 MiB, which needs the address
+ *   space those blocks held.  Run it with HAKMEM_PURGE_DELAY_MS=60000, so that
+ *   the owner's periodic sweep cannot give them back first.
  *
  * Prints `FAIL ...` per problem, one `tier ...` line per tier and round, and
  * last `out_of_memory: mode=M checks=C failures=F`; exits 0 iff F == 0.
@@ -27,6 +34,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -438,6 +446,103 @@ static void run_threads(size_t headroom_mib, int threads)
     printf("threads=%d nulls=%ld\n", threads, atomic_load(&null_results));
 }
 
+/* ---- handover ---- */
+
+enum { HANDOVER_BLOCK = 20000, HANDOVER_LARGE = 100000, HANDOVER_HUGE = 8 << 20 };
+static atomic_int handover_stage; /* 1: the limit is set, 2: blocks handed over, 3: freer done */
+static struct block *handover_blocks;
+static long handover_count;
+
+static void wait_for_stage(int stage)
+{
+    while (atomic_load(&handover_stage) < stage)
+        sched_yield();
+}
+
+static void *handover_owner(void *arg)
+{
+    (void)arg;
+    wait_for_stage(1);
+    struct block *large = malloc(opaque(HANDOVER_LARGE));
+    if (large == NULL) {
+        FAIL("handover: the owner's first malloc(%d) failed", HANDOVER_LARGE);
+        atomic_store(&handover_stage, 2);
+        return NULL;
+    }
+    struct block *list = NULL;
+    for (;;) {
+        struct block *b = malloc(opaque(HANDOVER_BLOCK));
+        if (b == NULL)
+            break;
+        fill(b, HANDOVER_BLOCK);
+        b->next = list;
+        list = b;
+        handover_count++;
+    }
+    handover_blocks = list;
+    atomic_store(&handover_stage, 2);
+    /* Keeps working while the freer needs memory: each round gives the large block's slots
+     * back and takes them again (a refill), and never needs memory of its own. */
+    while (atomic_load(&handover_stage) < 3) {
+        free(large);
+        large = malloc(opaque(HANDOVER_LARGE));
+        if (large == NULL) {
+            FAIL("handover: the owner's malloc(%d) failed on the slots its own free gave back", HANDOVER_LARGE);
+            break;
+        }
+    }
+    free(large);
+    return NULL;
+}
+
+static void *handover_freer(void *arg)
+{
+    (void)arg;
+    wait_for_stage(2);
+    struct block *b = handover_blocks;
+    while (b != NULL) {
+        struct block *next = b->next;
+        atomic_fetch_add(&checks, 1);
+        if (!intact(b))
+            FAIL("handover: a block of %d bytes was changed while the freer held it", HANDOVER_BLOCK);
+        free(b);
+        b = next;
+    }
+    errno = 0;
+    struct block *big = malloc(opaque(HANDOVER_HUGE));
+    int err = errno;
+    atomic_fetch_add(&checks, 1);
+    if (big == NULL) {
+        FAIL("handover: malloc(%d) failed (errno %d) after the freer freed the %ld blocks of %d bytes the "
+             "owner allocated until memory ran out: memory freed into a live thread's slabs was not given back",
+             HANDOVER_HUGE, err, handover_count, HANDOVER_BLOCK);
+    } else {
+        fill(big, HANDOVER_HUGE);
+        if (!intact(big))
+            FAIL("handover: the %d-byte block does not hold what was written", HANDOVER_HUGE);
+        free(big);
+    }
+    atomic_store(&handover_stage, 3);
+    return NULL;
+}
+
+static void run_handover(size_t headroom_mib)
+{
+    pthread_t owner, freer;
+    if (pthread_create(&owner, NULL, handover_owner, NULL) != 0 ||
+        pthread_create(&freer, NULL, handover_freer, NULL) != 0) {
+        fprintf(stderr, "out_of_memory: pthread_create failed\n");
+        exit(2);
+    }
+    limit_address_space(headroom_mib);
+    atomic_store(&handover_stage, 1);
+    pthread_join(owner, NULL);
+    pthread_join(freer, NULL);
+    if (handover_count == 0)
+        FAIL("handover: the owner got no block of %d bytes", HANDOVER_BLOCK);
+    printf("handover blocks=%ld\n", handover_count);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* stdio's own buffer is allocated before the limit */
@@ -451,8 +556,10 @@ int main(int argc, char **argv)
             return 2;
         }
         run_threads((size_t)atol(argv[2]), threads);
+    } else if (argc >= 3 && strcmp(argv[1], "handover") == 0) {
+        run_handover((size_t)atol(argv[2]));
     } else {
-        fprintf(stderr, "usage: out_of_memory single HEADROOM_MIB | threads HEADROOM_MIB THREADS\n");
+        fprintf(stderr, "usage: out_of_memory single HEADROOM_MIB | threads HEADROOM_MIB THREADS | handover HEADROOM_MIB\n");
         return 2;
     }
     printf("out_of_memory: mode=%s checks=%ld failures=%ld\n", argv[1], atomic_load(&checks),
