@@ -96,8 +96,9 @@ enum RemoteFrees {
     /// One CAS for the chain `head`…`tail`. After the push this thread must not touch the slab
     /// unguarded: its last block may be home, and another thread may give the slab back and
     /// unmap its SuperSlab; so whether this chain ends an abandoned slab is settled before.
-    /// The owner's heap is not the slab's: heaps are recycled, never unmapped, so flagging it
-    /// after the push is safe even if the owner exited meanwhile (an unused heap's flag is ignored).
+    /// After the push the slab may be gone, but not its owner's heap: heaps are recycled, never
+    /// unmapped, so flagging it afterwards is safe even if the owner exited meanwhile (an unused
+    /// heap's flag is ignored).
     private static func push(_ head: UInt, _ tail: UInt, count: UInt32, into slab: Slab) {
         let owner = slab.pointee.owner.load(ordering: .acquiring)
         let lastOfAbandoned = owner == SlabMeta.abandonedOwner

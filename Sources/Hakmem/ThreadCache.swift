@@ -11,9 +11,10 @@
 //
 // Ownership: a ThreadHeap and every slab it owns are touched only by the owning thread; other
 // threads reach its slabs only through their atomic `threadFree` stacks, and the heap only
-// through its `giveBack` state (atomics on a line of their own; Maintenance.swift). When the thread exits,
-// entirely free slabs go back to the shared pool and the others are abandoned to it, to be
-// adopted by the next thread that needs their class: nothing stays stranded with a thread.
+// through its `giveBack` state (atomics on a line of their own; Maintenance.swift). When the
+// thread exits, entirely free slabs go back to the shared pool and the others are abandoned to
+// it, to be adopted by the next thread that needs their class: nothing stays stranded with a
+// thread.
 import CHakmem
 import Synchronization
 
