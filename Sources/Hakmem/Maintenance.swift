@@ -140,21 +140,16 @@ enum Maintenance {
 
     /// The calling thread was refused memory after giving back what it and the shared pool
     /// held. Asks every thread to give back what others freed into its slabs, and waits until
-    /// those that may hold such blocks have answered (at most `giveBackWait` ms). Returns whether
-    /// any did, so that trying again may succeed.
-    static func askOtherThreadsToGiveBack() -> Bool {
+    /// those that may hold such blocks have answered (at most `giveBackWait` ms).
+    static func askOtherThreadsToGiveBack() {
         // A thread may have no heap: its first allocation came when no memory was left for one.
         let me = UnsafeMutablePointer<ThreadHeap>(bitPattern: ThreadCache.root.pointee.heap)
         let request = giveBackRequests.add(1, ordering: .relaxed).newValue
         let deadline = OS.milliseconds() &+ giveBackWait
-        var askedAny = false
         while true {
             // Threads out of memory together wait for each other: each answers while it waits.
             if let me { answerGiveBackRequest(me) }
-            let waitingFor = threadsYetToAnswer(request, besides: me)
-            if waitingFor == 0 { return askedAny }
-            askedAny = true
-            if OS.milliseconds() >= deadline { return true }
+            if threadsYetToAnswer(request, besides: me) == 0 || OS.milliseconds() >= deadline { return }
             OS.sleep(microseconds: 50)
         }
     }
