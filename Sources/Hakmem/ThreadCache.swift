@@ -118,8 +118,10 @@ enum ThreadCache {
         let listBytes = SizeClass.count * MemoryLayout<ClassListState>.stride
         // Rounded to whole cache lines, so that nothing of the owner's shares them.
         let giveBackBytes = (MemoryLayout<GiveBackState>.stride &+ 63) & ~63
-        guard let raw = Metadata.allocate(giveBackBytes + MemoryLayout<ThreadHeap>.stride + currentBytes + othersBytes
-                                          + countersBytes + checkedBytes + chainBytes + listBytes)
+        // The chains start on a cache line, so that each set of two is one line (RemoteFrees).
+        let chainsOffset = (giveBackBytes + MemoryLayout<ThreadHeap>.stride + currentBytes + othersBytes
+                            + countersBytes + checkedBytes + 63) & ~63
+        guard let raw = Metadata.allocate(chainsOffset + chainBytes + listBytes)
         else { return nil }
         let heap = (raw + giveBackBytes).assumingMemoryBound(to: ThreadHeap.self)
         heap.pointee.giveBack = raw.assumingMemoryBound(to: GiveBackState.self)
@@ -131,7 +133,7 @@ enum ThreadCache {
         heap.pointee.counters = cursor.assumingMemoryBound(to: ClassCounters.self)
         cursor += countersBytes
         heap.pointee.checkedLists = cursor.assumingMemoryBound(to: UInt.self)
-        cursor += checkedBytes
+        cursor = raw + chainsOffset
         heap.pointee.remoteChains = cursor.assumingMemoryBound(to: RemoteChain.self)
         cursor += chainBytes
         heap.pointee.lists = cursor.assumingMemoryBound(to: ClassListState.self)

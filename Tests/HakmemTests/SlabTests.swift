@@ -676,6 +676,48 @@ final class SlabTests: XCTestCase {
         SharedPool.releaseSlab(slab)
     }
 
+    /// Three stand-in slab descriptors 4 KiB apart: their addresses agree in the bits that choose
+    /// a set of chain slots, so all three compete for the same two slots.
+    func testTwoSlabsSharingAChainSetBothKeepTheirChainsAndAThirdPushesTheOlder() {
+        let c = SizeClass.index(forSize: 64)
+        let owner = makeOtherThreadsHeap()
+        guard let heap = ThreadCache.heap() else { return XCTFail("no heap") }
+        RemoteFrees.flushAll(heap)
+        heap.pointee.eventsBeforeMaintenance = Int.max / 2   // no maintenance flush mid-test
+        let stride = 4096
+        let descriptors = UnsafeMutableRawPointer.allocate(byteCount: 3 * stride, alignment: stride)
+        descriptors.initializeMemory(as: UInt8.self, repeating: 0, count: 3 * stride)
+        let blocks = UnsafeMutableRawPointer.allocate(byteCount: 3 * 16 * 64, alignment: 64)
+        let slabs = (0..<3).map { i -> Slab in
+            let slab = (descriptors + i * stride).bindMemory(to: SlabMeta.self, capacity: 1)
+            slab.pointee.blockSize = 64
+            slab.pointee.classIndex = UInt8(c)
+            slab.pointee.state = SlabMeta.active
+            slab.pointee.owner.store(UInt(bitPattern: owner), ordering: .relaxed)
+            return slab
+        }
+        func free(_ n: Int, into i: Int, from first: Int) {
+            for k in first..<(first + n) {
+                RemoteFrees.free(UInt(bitPattern: blocks) + UInt((i * 16 + k) * 64), into: slabs[i], heap: heap)
+            }
+        }
+        free(3, into: 0, from: 0)
+        free(3, into: 1, from: 0)
+        free(1, into: 0, from: 3)   // the first slab's chain is still there, in the second slot
+        XCTAssertEqual(slabs[0].takeRemoteFrees().count, 0, "a chain was pushed while its set had room for it")
+        XCTAssertEqual(slabs[1].takeRemoteFrees().count, 0, "a chain was pushed while its set had room for it")
+        free(2, into: 2, from: 0)
+        XCTAssertEqual(slabs[0].takeRemoteFrees().count, 4, "a third slab in the set did not push the older chain whole")
+        XCTAssertEqual(slabs[1].takeRemoteFrees().count, 0, "the newer chain was pushed instead of the older")
+        free(1, into: 1, from: 3)
+        RemoteFrees.flushAll(heap)
+        XCTAssertEqual(slabs[1].takeRemoteFrees().count, 4, "the chain that stayed lost blocks or was split")
+        XCTAssertEqual(slabs[2].takeRemoteFrees().count, 2, "the newest chain was not pushed by flushAll")
+        heap.pointee.eventsBeforeMaintenance = 0
+        blocks.deallocate()
+        descriptors.deallocate()
+    }
+
     func testRemoteFreesOfEveryLiveBlockEmptyAParkedSlabByTheirCount() {
         // The stack word counts blocks in 16 bits above a 48-bit address: every slab must fit.
         for c in 0..<SizeClass.count {
