@@ -4,8 +4,9 @@
 // cache line the owner also writes; a producer/consumer pair pays it on every block. So a
 // thread gathers the small blocks it frees remotely into short chains, one per destination
 // slab, in sets of two slots of its heap (chosen by the slab's address), and pushes a whole
-// chain with one CAS when the chain reaches `chainLimit` blocks, when a third slab needs the set, at maintenance
-// (every 256 remote frees or 16 refills of this thread, and malloc_trim) and at thread exit.
+// chain with one CAS when the chain reaches `chainLimit` blocks, when a third slab needs the
+// set, at maintenance (every 256 remote frees or 16 refills of this thread, and malloc_trim) and
+// at thread exit.
 // Blocks above 1 KiB go at once: a pending chain keeps its slab from being given back, and
 // those slabs are large.
 //
@@ -78,11 +79,10 @@ enum RemoteFrees {
             if set[1].slab != 0 { flush(set + 1, heap: heap) }
             set[1] = set.pointee
         }
-        let chain = set
         // Until pushed, the chain keeps its slab from going back: a give-back request must wait for us.
         Maintenance.noteFreedBlocks(in: heap)
         UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped.pointee = 0
-        chain.pointee = RemoteChain(slab: UInt(bitPattern: slab), head: block, tail: block, room: chainLimit &- 1)
+        set.pointee = RemoteChain(slab: UInt(bitPattern: slab), head: block, tail: block, room: chainLimit &- 1)
         Maintenance.count(Maintenance.remoteFreeWeight, in: heap)
     }
 
