@@ -195,26 +195,10 @@ public func hakmem_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> 
        ThreadCache.growLargeBlockInPlace(pointer, toHold: size) {
         return pointer
     }
-    guard let fresh = reallocDestination(for: size, replacing: usable) else { return nil }
+    guard let fresh = hakmem_malloc(size) else { return nil }
     _ = c_memcpy(fresh, pointer, size < usable ? size : usable)
     hakmem_free(pointer)
     return fresh
-}
-
-/// The block a moving realloc copies into. One that grows gets at least a quarter more than the
-/// block it replaces: a buffer grown by small steps (a string appended to) then moves once per
-/// quarter of its size instead of once per size class, four per doubling (strings grown by 1-64
-/// bytes to 16-64 KiB: 34 moves each before, 19 now; PERFORMANCE.md). Only if that much is
-/// refused, just the size asked for, and errno as it was.
-private func reallocDestination(for size: Int, replacing usable: Int) -> UnsafeMutableRawPointer? {
-    let generous = usable &+ usable / 4
-    if size > usable && size < generous {
-        let errno = c_errno_location()
-        let saved = errno.pointee
-        if let block = hakmem_malloc(generous) { return block }
-        errno.pointee = saved
-    }
-    return hakmem_malloc(size)
 }
 
 @_cdecl("hakmem_reallocarray")

@@ -473,51 +473,6 @@ static void check_realloc_tiers(void)
     done(&c);
 }
 
-/* A buffer grown by small steps, as a string that is appended to: every move must leave room for
- * a quarter more than the buffer had, so that from 1 KiB to 60 KiB it moves at most
- * log(60) / log(1.25) = 18 times (once per size class, four per doubling, would be 24). A
- * buffer that shrinks gets no such room. */
-static void check_realloc_small_steps(void)
-{
-    struct check c = {.name = "realloc-growth-by-small-steps"};
-    unsigned char *p = malloc(1024);
-    if (p == NULL) {
-        fail(&c, "malloc(1024) returned NULL");
-        done(&c);
-        return;
-    }
-    fill(p, 1024, 17);
-    int moves = 0;
-    for (size_t now = 1024 + 32; now <= 60 * 1024; now += 32) {
-        unsigned char *q = realloc(p, opaque(now));
-        if (q == NULL) {
-            fail(&c, "realloc -> %zu returned NULL", now);
-            free(p);
-            done(&c);
-            return;
-        }
-        if (q != p) moves++;
-        p = q;
-        for (size_t i = now - 32; i < now; i++) p[i] = (unsigned char)(i * 31 + 17); /* fill()'s bytes */
-    }
-    long bad = mismatch(p, 60 * 1024, 17);
-    if (bad >= 0) fail(&c, "a buffer grown 32 bytes at a time to 60 KiB lost byte %ld", bad);
-    if (moves > 18)
-        fail(&c, "a buffer grown 32 bytes at a time from 1 KiB to 60 KiB moved %d times, expected at most 18", moves);
-    unsigned char *shrunk = realloc(p, opaque(1000));
-    if (shrunk == NULL) {
-        fail(&c, "realloc 60 KiB -> 1000 returned NULL");
-        free(p);
-    } else {
-        if (malloc_usable_size(shrunk) >= 1250)
-            fail(&c, "realloc 60 KiB -> 1000 left %zu usable bytes, expected the class of 1000", malloc_usable_size(shrunk));
-        bad = mismatch(shrunk, 1000, 17);
-        if (bad >= 0) fail(&c, "realloc 60 KiB -> 1000 lost byte %ld", bad);
-        free(shrunk);
-    }
-    done(&c);
-}
-
 static void check_posix_memalign_invalid(void)
 {
     struct check c = {.name = "posix_memalign-einval"};
@@ -728,7 +683,6 @@ int main(void)
     check_realloc_null();
     check_realloc_zero();
     check_realloc_tiers();
-    check_realloc_small_steps();
     check_posix_memalign_invalid();
     check_posix_memalign();
     check_aligned_variants();
