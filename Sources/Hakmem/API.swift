@@ -2,9 +2,9 @@
 // checks with glibc's semantics, and routing by size:
 //   ≤ 1.75 MiB → a size class: the thread root's allocation list, refilled by ThreadCache;
 //   larger, or aligned above 64 KiB → HugeBlocks.
-// `free` routes by the chunk map: a SuperSlab block goes to its slab (the owner's local list, or
-// the slab's remote stack from any other thread), a huge block to HugeBlocks, anything else is
-// reported as an invalid pointer.
+// `free` routes by the slot table, then the chunk map: a SuperSlab block goes to its slab (the
+// owner's list, or the slab's remote stack from any other thread), a huge block to HugeBlocks,
+// anything else is reported as an invalid pointer.
 import CHakmem
 import Synchronization
 
@@ -268,24 +268,33 @@ public func hakmem_pvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
 // MARK: Release
 
 /// Takes the pointer as an address (the same register in the C ABI) so the hit path never
-/// branches on Optional: NULL falls in chunk 0, where hakmem maps nothing, and takes the
-/// unusual path like any foreign pointer.
+/// branches on Optional: NULL is out of the slot table's range or in a slot with no slab, and
+/// takes the unusual path like any foreign pointer.
 ///
 /// The hit path checks what costs a few instructions: the pointer is 16-byte aligned and lies in
-/// one of hakmem's SuperSlabs (else it is a huge block or invalid; one comparison covers both),
-/// and it is not the block freed just before (the commonest double free). Whether it is the start
+/// the slot table's range (one comparison covers both), its slot belongs to a slab this thread
+/// owns (a slot with no slab names the dummy descriptor, owned by no one), and it is not the
+/// block freed just before (the commonest double free). Whether it is the start
 /// of a block is checked for frees into other threads' slabs, and for every free in checked mode
 /// (HAKMEM_CHECK=1), which sends all frees to the slow path.
 @_cdecl("hakmem_free") @inline(__always)
 public func hakmem_free(_ address: UInt) {
-    guard _fastPath(ChunkMap.kind(ofAligned: address) == ChunkMap.superSlab) else {
+    let slot = SlotTable.slot(ofAligned: address)
+    guard _fastPath(slot < SlotTable.slotBound) else {
         return freeUnusual(UnsafeMutableRawPointer(bitPattern: address))
     }
-    let (base, offset) = SuperSlab.descriptorLocation(containing: address)
+    let (base, offset) = SlotTable.descriptorLocation(ofSlot: slot)
+    freeBlock(address, descriptorBase: base, offset: offset)
+}
+
+/// The hit path once the slab is known, as `base + offset` (the slot table's, or for a SuperSlab
+/// out of its range, `freeUnusual`'s through the chunk map and `slabHead`).
+@inline(__always)
+func freeBlock(_ address: UInt, descriptorBase base: UnsafeRawPointer, offset: Int) {
     let slab = SuperSlab.slab(base, offset)
     let root = ThreadCache.root
     guard _fastPath(slab.pointee.owner.load(ordering: .relaxed) == root.pointee.owner_tag) else {
-        return freeToOtherThread(address, superSlab: base, descriptorOffset: offset)
+        return freeToOtherThread(address, descriptorBase: base, offset: offset)
     }
     let list = UnsafeMutablePointer<UInt>(bitPattern: slab.pointee.freeTarget).unsafelyUnwrapped
     let top = list.pointee
@@ -293,13 +302,13 @@ public func hakmem_free(_ address: UInt) {
     UnsafeMutablePointer<UInt>(bitPattern: address).unsafelyUnwrapped.pointee = top
     list.pointee = address
     slab.pointee.freesUntilEmpty &-= 1
-    if _slowPath(slab.pointee.freesUntilEmpty == 0) { slabCountdownEnded(superSlab: base, descriptorOffset: offset) }
+    if _slowPath(slab.pointee.freesUntilEmpty == 0) { slabCountdownEnded(descriptorBase: base, offset: offset) }
 }
 
-/// The slow paths out of free's hit path take the SuperSlab and the descriptor's offset, not the
-/// descriptor's address: the hit path then never computes that address into a register.
+/// The slow paths out of free's hit path take the descriptor as a base and an offset, not its
+/// address: the hit path then never computes that address into a register.
 @inline(never)
-func slabCountdownEnded(superSlab base: UnsafeRawPointer, descriptorOffset offset: Int) {
+func slabCountdownEnded(descriptorBase base: UnsafeRawPointer, offset: Int) {
     let slab = SuperSlab.slab(base, offset)
     if ClassLists.isMarkedBelowWalk(slab) { return }
     ThreadCache.slabCountdownEnded(slab)
@@ -315,8 +324,9 @@ func hakmem_free(_ pointer: UnsafeMutableRawPointer?) {
 /// case, a valid block freed by a thread with a heap in the default mode, ends in
 /// RemoteFrees.free; the rest goes to `freeToOtherThreadUnusual`.
 @inline(never)
-func freeToOtherThread(_ address: UInt, superSlab base: UnsafeRawPointer, descriptorOffset offset: Int) {
+func freeToOtherThread(_ address: UInt, descriptorBase base: UnsafeRawPointer, offset: Int) {
     let slab = SuperSlab.slab(base, offset)
+    if SlotTable.isDummy(slab) { return freeUnusual(UnsafeMutableRawPointer(bitPattern: address)) }
     guard slab.pointee.state == SlabMeta.active, slab.isBlockStart(address) else {
         Diagnostics.invalidPointer(address)
     }
@@ -344,11 +354,16 @@ func freeToOtherThreadUnusual(_ address: UInt, _ slab: Slab) {
     RemoteFrees.free(address, into: slab, heap: heap)
 }
 
-/// A huge block, or a pointer hakmem never handed out (misaligned ones included).
+/// A huge block, a block of a SuperSlab outside the slot table's range, or a pointer hakmem
+/// never handed out (misaligned ones included).
 @inline(never)
 func freeUnusual(_ pointer: UnsafeMutableRawPointer?) {
     guard let pointer else { return }
     let address = UInt(bitPattern: pointer)
+    if ChunkMap.kind(ofAligned: address) == ChunkMap.superSlab {
+        let (base, offset) = SuperSlab.descriptorLocation(containing: address)
+        return freeBlock(address, descriptorBase: base, offset: offset)
+    }
     guard let record = HugeBlocks.record(of: address) else {
         if HugeBlocks.record(of: address, freed: true) != nil { Diagnostics.doubleFree(address) }
         Diagnostics.invalidPointer(address)
@@ -384,25 +399,29 @@ public func hakmem_malloc_usable_size(_ pointer: UnsafeMutableRawPointer?) -> In
 }
 
 /// The bytes the caller may use at `pointer`; aborts with a report if hakmem did not hand it out.
-/// Inlined into its two callers, with the blocks of SuperSlabs answered here and the rest out of
-/// line: programs that account their memory (redis's zmalloc) ask this at every malloc and free,
-/// and the call that the huge case and the report make kept a stack frame on every query (56
-/// instructions a query, now 32; mimalloc's 28: PERFORMANCE.md).
+/// Inlined into its two callers, with the blocks of SuperSlabs in the slot table's range answered
+/// here and the rest out of line: programs that account their memory (redis's zmalloc) ask this
+/// at every malloc and free, and the call that the huge case and the report make kept a stack
+/// frame on every query (56 instructions a query, then 32 with the chunk map, 26 with the slot
+/// table; mimalloc's 28: PERFORMANCE.md).
 @inline(__always)
 func usableSize(of pointer: UnsafeMutableRawPointer, caller: StaticString) -> Int {
     let address = UInt(bitPattern: pointer)
-    if _fastPath(ChunkMap.kind(of: address) == ChunkMap.superSlab) {
-        let slab = SuperSlab.slab(containing: address)
-        if _fastPath(slab.pointee.state == SlabMeta.active && slab.isBlockStart(address)) {
-            return Int(slab.pointee.blockSize)
-        }
+    let slot = SlotTable.slot(ofAligned: address)
+    if _fastPath(slot < SlotTable.slotBound) {
+        let (base, offset) = SlotTable.descriptorLocation(ofSlot: slot)
+        if let size = SuperSlab.slab(base, offset).blockSize(ifBlockStarts: address) { return size }
     }
     return usableSizeOutsideSlabs(of: address, caller: caller)
 }
 
-/// `usableSize` of a huge block; anything else is not a block hakmem handed out.
+/// `usableSize` of a block of a SuperSlab beyond the slot table's range or of a huge block;
+/// anything else is not a block hakmem handed out.
 @inline(never)
 func usableSizeOutsideSlabs(of address: UInt, caller: StaticString) -> Int {
+    if ChunkMap.kind(ofAligned: address) == ChunkMap.superSlab {
+        if let size = SuperSlab.slab(containing: address).blockSize(ifBlockStarts: address) { return size }
+    }
     if ChunkMap.kind(of: address) == ChunkMap.huge, let record = HugeBlocks.record(of: address) {
         return HugeBlocks.usableSize(record)
     }

@@ -1,5 +1,7 @@
 // Chunk map: one byte per 2 MiB of the 47-bit address space saying what hakmem placed there.
-// It is how `free` tells its own pointers from foreign ones without touching foreign memory.
+// It is how free's slow paths and the queries (`malloc_usable_size`, realloc) tell hakmem's
+// pointers from foreign ones without touching foreign memory; free's hit path uses the slot
+// table (SlotTable.swift), whose range test and dummy descriptor do the same for its slots.
 // Storage is a .bss array in CHakmem (untouched pages cost nothing). Writers hold the lock of
 // the structure that maps or unmaps the region (shared pool or huge cache); readers take no lock.
 import CHakmem

@@ -326,6 +326,12 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         return (UnsafeMutableRawPointer(bitPattern: start)!, Int(end &- start))
     }
 
+    /// The block size if `address` is the start of a block of this slab and the slab is ACTIVE.
+    @inline(__always)
+    func blockSize(ifBlockStarts address: UInt) -> Int? {
+        pointee.state == SlabMeta.active && isBlockStart(address) ? Int(pointee.blockSize) : nil
+    }
+
     /// Whether `address` is the start of one of this slab's blocks (not an interior pointer).
     @inline(__always)
     func isBlockStart(_ address: UInt) -> Bool {

@@ -6,8 +6,9 @@
 // for some SuperSlabs than for others (`descriptorOffset`: their color). Both colors keep the
 // hot lines of 2 MiB-aligned headers out of one first-level cache set.
 // Slots 1...31 hold blocks. Keeping metadata out of the slots means a user pointer is never
-// preceded by a header: `free` finds the SuperSlab by masking the address and the slab through
-// `slabHead`, and blocks stay naturally aligned.
+// preceded by a header: free's hit path finds the slab through the slot table (SlotTable.swift),
+// every other path by masking the address for the SuperSlab and reading `slabHead`, and blocks
+// stay naturally aligned.
 //
 // The header's fields other than the slab descriptors belong to the shared pool and change only
 // under its lock. `slabHead` entries are written under the lock before the slab is handed out, and
@@ -38,9 +39,10 @@ enum SuperSlab {
     /// its address picks (`slabHeads(of:)`). With one fixed table every SuperSlab's `slabHead`
     /// line sat in the same first-level cache set, and frees missed it: perl freeing a
     /// 150 000-key hash on 44 % of its frees, mid-large-mt at 1 thread on 36 % (cachegrind); its
-    /// CPU per thread went from 0.0776 s to 0.0722 s (tcmalloc 0.0715). The color costs free
-    /// nothing: the address bits that pick the table sit just above those of the slot, so one
-    /// wider mask finds the entry.
+    /// CPU per thread went from 0.0776 s to 0.0722 s (tcmalloc 0.0715). free's hit path reads the
+    /// slot table now, but `malloc_usable_size` (redis asks at every malloc and free) and the
+    /// slow paths still read `slabHead`. The color costs nothing: the address bits that pick the
+    /// table sit just above those of the slot, so one wider mask finds the entry.
     static let slabHeadOffset = 64
     static let headColorCount = 32
     static let headTableStride = 64
@@ -69,9 +71,10 @@ enum SuperSlab {
         return slab(base, offset)
     }
 
-    /// `slab(containing:)` in two parts, the SuperSlab and the descriptor's offset in it, for
-    /// free's hit path: it reaches the descriptor's fields as base + offset + field in one
-    /// addressing mode, with no register holding the descriptor's address (one instruction).
+    /// `slab(containing:)` in two parts, the SuperSlab and the descriptor's offset in it, as free
+    /// takes them for a SuperSlab outside the slot table's range (`SlotTable.descriptorLocation`
+    /// for the others): free reaches the descriptor's fields as base + offset + field in one
+    /// addressing mode, with no register holding the descriptor's address.
     @inline(__always)
     static func descriptorLocation(containing address: UInt) -> (base: UnsafeRawPointer, offset: Int) {
         // Pointer arithmetic rather than integer: it lets the offsets fold into addressing modes.
@@ -104,8 +107,8 @@ enum SuperSlab {
 
     /// What `slabHead` holds for the slots of a slab starting at slot `first` of `header`'s
     /// SuperSlab: its descriptor's offset, which depends on the SuperSlab's color (the address
-    /// bits above the SuperSlab's size, so neighbouring SuperSlabs differ). Free's hit path reads
-    /// the offset from `slabHead` as before, so the color costs it nothing.
+    /// bits above the SuperSlab's size, so neighbouring SuperSlabs differ). Whoever reads the
+    /// offset from `slabHead` (or the slot table) adds it as it is, so the color costs nothing.
     static func descriptorOffset(ofSlot first: Int, in header: UnsafeMutablePointer<SuperSlabHeader>) -> UInt16 {
         let color = Int(truncatingIfNeeded: (UInt(bitPattern: header) &>> UInt(shift)) % UInt(colorCount))
         return UInt16(slabsOffset &+ color &* colorStride &+ first &* slabStride)
@@ -119,10 +122,13 @@ enum SuperSlab {
         header(containing: UInt(bitPattern: slab))
     }
 
-    /// Makes a fresh SuperSlab and registers it in the chunk map. Caller holds the pool lock.
+    /// Makes a fresh SuperSlab and registers it in the chunk map (and its spans, as they are made,
+    /// in the slot table). Caller holds the pool lock.
     static func map() -> UnsafeMutablePointer<SuperSlabHeader>? {
+        SlotTable.prepare()
         guard let base = takeFreshAddressSpace() else { return nil }
         let header = base.assumingMemoryBound(to: SuperSlabHeader.self)
+        SlotTable.place(firstSuperSlab: header)
         header.pointee.magic = magic
         header.pointee.usedSlots = 1
         for slot in 1..<slotCount {
@@ -160,6 +166,7 @@ enum SuperSlab {
 
     static func unmap(_ header: UnsafeMutablePointer<SuperSlabHeader>) {
         let base = UInt(bitPattern: header)
+        SlotTable.clear(header)
         ChunkMap.mark(base, length: size, as: ChunkMap.nothing)
         OS.unmap(UnsafeMutableRawPointer(header), size)
     }
@@ -204,7 +211,9 @@ enum SuperSlab {
     @discardableResult
     private static func makeSpan(_ header: UnsafeMutablePointer<SuperSlabHeader>, first: Int, count: Int) -> Slab {
         let heads = slabHeads(of: header)
-        for slot in first..<(first &+ count) { heads[slot] = descriptorOffset(ofSlot: first, in: header) }
+        let offset = descriptorOffset(ofSlot: first, in: header)
+        for slot in first..<(first &+ count) { heads[slot] = offset }
+        SlotTable.record(header, first: first, count: count, descriptorOffset: Int(offset))
         let span = slab(header, slot: first)
         span.pointee.slotCount = UInt8(count)
         span.pointee.firstSlot = UInt8(first)
