@@ -47,6 +47,9 @@ struct PoolState: ~Copyable {
 
 struct PoolCounters {
     var superSlabsMapped: UInt = 0
+    /// Of those, how many the kernel placed outside the slot table's range (their frees take the
+    /// chunk map's way: SlotTable.swift).
+    var superSlabsBeyondSlotTable: UInt = 0
     var superSlabsUnmapped: UInt = 0
     var slabsAdopted: UInt = 0
     var bytesPurged: UInt = 0
@@ -229,6 +232,7 @@ enum SharedPool {
         } else {
             guard let fresh = SuperSlab.map() else { return nil }
             state!.pointee.counters.superSlabsMapped &+= 1
+            if !SlotTable.covers(fresh) { state!.pointee.counters.superSlabsBeyondSlotTable &+= 1 }
             header = fresh
         }
         let slot = SuperSlab.claimSlots(header, count: slots)!

@@ -1,9 +1,10 @@
 // Slot table: free's map from a 64 KiB slot to the descriptor of the slab holding it, for the
-// 64 GiB of address space next to the table on the side where the first SuperSlab went (the
-// kernel places mappings next to each other, so nearly all SuperSlabs go there). One load finds
-// a block's descriptor, and the range test that finds the entry also rejects misaligned
-// pointers, so free's hit path needs neither the chunk map nor the SuperSlab's `slabHead`
-// (PERFORMANCE.md, "free: 21 instructions").
+// 128 GiB of address space centred on the table (the kernel places mappings next to each other,
+// downwards in the usual layout and upwards in the legacy one, and fills holes left above or
+// below, so nearly all SuperSlabs land within 64 GiB of it). One load finds a block's
+// descriptor, and the range test that finds the entry also rejects misaligned pointers, so
+// free's hit path needs neither the chunk map nor the SuperSlab's `slabHead` (PERFORMANCE.md,
+// "free: 21 instructions"). `HAKMEM_STATS` counts the SuperSlabs mapped beyond the range.
 //
 // Entries hold the descriptor's offset from the table's start. An entry never written is 0 and
 // names the dummy descriptor at the table's start, whose owner is no thread's: a pointer into
@@ -14,7 +15,7 @@
 //
 // Writers hold the pool lock: a span's entries are written with its `slabHead` entries, before
 // the slab is handed out, and a SuperSlab's are cleared before it is unmapped. Readers take no
-// lock. The table is mapped just before the first SuperSlab (8 MiB of address space,
+// lock. The table is mapped just before the first SuperSlab (16 MiB of address space,
 // MAP_NORESERVE: a page holds the entries of 16 SuperSlabs); until then the range's start puts
 // every address out of range, and if the mapping fails it stays so and frees go the chunk map's
 // way.
@@ -22,7 +23,7 @@
 import Synchronization
 
 enum SlotTable {
-    static let rangeSize = 64 << 30
+    static let rangeSize = 128 << 30
     static let entryCount = UInt(rangeSize &>> SuperSlab.slotShift)
     /// The entries start a page after the dummy descriptor.
     static let entriesOffset = 4096
@@ -63,26 +64,13 @@ enum SlotTable {
         UnsafeMutableRawPointer(slab) == table
     }
 
-    /// Maps the table. Caller holds the pool lock.
+    /// Maps the table and centres the range on it. Caller holds the pool lock.
     static func prepare() {
         guard placement.table == nil, let mapped = OS.mapAnonymous(mappedSize) else { return }
         mapped.assumingMemoryBound(to: SlabMeta.self).pointee.owner.store(dummyOwner, ordering: .relaxed)
-        placement.table = mapped
-    }
-
-    /// Places the range where the first SuperSlab went, which tells in which direction the
-    /// kernel is placing mappings: downwards from the table (the usual layout), so the range ends
-    /// just above the table; or upwards (the legacy layout of `setarch -L` or
-    /// `vm.legacy_va_layout`), so it starts at the table. Caller holds the pool lock.
-    static func place(firstSuperSlab header: UnsafeMutablePointer<SuperSlabHeader>) {
-        guard placement.rangeStart == sentinel, let table = placement.table else { return }
-        let tableStart = UInt(bitPattern: table)
-        let tableEnd = (tableStart &+ UInt(mappedSize) &+ UInt(SuperSlab.size &- 1)) & ~UInt(SuperSlab.size &- 1)
-        if UInt(bitPattern: header) < tableStart {
-            placement.rangeStart = tableEnd > UInt(rangeSize) ? tableEnd &- UInt(rangeSize) : 0
-        } else {
-            placement.rangeStart = tableStart & ~UInt(SuperSlab.size &- 1)
-        }
+        let centre = UInt(bitPattern: mapped)
+        let start = centre > UInt(rangeSize / 2) ? centre &- UInt(rangeSize / 2) : 0
+        placement = (start & ~UInt(SuperSlab.size &- 1), mapped)
     }
 
     /// Points the entries of slots `first ..< first + count` of `header`'s SuperSlab at the
@@ -99,6 +87,11 @@ enum SlotTable {
     static func clear(_ header: UnsafeMutablePointer<SuperSlabHeader>) {
         guard let entries = entries(of: header) else { return }
         for slot in 0..<SuperSlab.slotCount { entries[slot] = 0 }
+    }
+
+    /// Whether free's hit path finds the slabs of `header`'s SuperSlab through the table.
+    static func covers(_ header: UnsafeMutablePointer<SuperSlabHeader>) -> Bool {
+        entries(of: header) != nil
     }
 
     private static func entries(of header: UnsafeMutablePointer<SuperSlabHeader>) -> UnsafeMutablePointer<Int>? {

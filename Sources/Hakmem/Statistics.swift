@@ -122,7 +122,9 @@ enum Statistics {
         }
         out.append("SuperSlabs: mapped ")
         out.append(s.pool.superSlabsMapped)
-        out.append(", cached ")
+        out.append(" (beyond the slot table ")
+        out.append(s.pool.superSlabsBeyondSlotTable)
+        out.append("), cached ")
         out.append(s.cachedSuperSlabs)
         out.append(", unmapped ")
         out.append(s.pool.superSlabsUnmapped)
@@ -188,6 +190,7 @@ enum Statistics {
         }
         out.append("\n  ],\n")
         field(&out, "superslabs_mapped", s.pool.superSlabsMapped)
+        field(&out, "superslabs_beyond_slot_table", s.pool.superSlabsBeyondSlotTable)
         field(&out, "superslabs_cached", UInt(s.cachedSuperSlabs))
         field(&out, "superslabs_unmapped", s.pool.superSlabsUnmapped)
         field(&out, "slabs_adopted", s.pool.slabsAdopted)

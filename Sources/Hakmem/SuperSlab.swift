@@ -128,7 +128,6 @@ enum SuperSlab {
         SlotTable.prepare()
         guard let base = takeFreshAddressSpace() else { return nil }
         let header = base.assumingMemoryBound(to: SuperSlabHeader.self)
-        SlotTable.place(firstSuperSlab: header)
         header.pointee.magic = magic
         header.pointee.usedSlots = 1
         for slot in 1..<slotCount {

@@ -66,6 +66,10 @@ final class ObservabilityTests: XCTestCase {
         }
         let classes = try XCTUnwrap(json["classes"] as? [[String: Any]], "classes is not a list")
         XCTAssertFalse(classes.isEmpty, "no class in the JSON statistics")
+        // free's hit path finds every SuperSlab of an ordinary program through the slot table.
+        XCTAssertGreaterThan(json["superslabs_mapped"] as? Int ?? 0, 0, "stress mapped no SuperSlab")
+        XCTAssertEqual(json["superslabs_beyond_slot_table"] as? Int, 0,
+                       "stress had SuperSlabs outside the slot table's range, whose frees miss the hit path")
         // stress carves fresh slabs of small blocks: the preloaded library populates their pages
         // in one call each, where the kernel knows MADV_POPULATE_WRITE (Linux 5.14).
         if Self.kernelPopulates() {

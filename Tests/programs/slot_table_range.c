@@ -1,7 +1,7 @@
 /* slot_table_range: blocks of SuperSlabs that lie outside the slot table's range.
  *
- * hakmem's free finds a block's slab through a table that covers 64 GiB of address space next to
- * it (Sources/Hakmem/SlotTable.swift); blocks of SuperSlabs the kernel places beyond that range
+ * hakmem's free finds a block's slab through a table that covers 64 GiB of address space on each
+ * side of it (Sources/Hakmem/SlotTable.swift); blocks of SuperSlabs the kernel places beyond that range
  * are freed through the chunk map instead. The program takes its first block, then fills the
  * address space below it with a 96 GiB PROT_NONE reservation (it costs no memory), so that the
  * SuperSlabs mapped afterwards lie beyond the range, and works with blocks there.
