@@ -40,8 +40,9 @@ enum SlotTable {
 
     /// The slot of `address` counted from the range's start, or a number of `slotBound` or more
     /// for an address out of range or not 16-byte aligned: rotating the low 4 bits to the top
-    /// makes a misaligned address's slot number enormous. The last slot of the range is left out, so the
-    /// bound is not a power of two: against one, LLVM tests the top bits and shifts twice.
+    /// makes a misaligned address's slot number enormous. The last slot of the range is left
+    /// out, so the bound is not a power of two: against one, LLVM tests the top bits and shifts
+    /// twice.
     @inline(__always)
     static func slot(ofAligned address: UInt) -> UInt {
         let relative = address &- placement.rangeStart

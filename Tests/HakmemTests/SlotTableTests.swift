@@ -52,6 +52,7 @@ final class SlotTableTests: XCTestCase {
         guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
         defer { SharedPool.releaseSlab(slab) }
         let first = slab.pointee.firstBlock
+        print("SlotTableTests: the 48 B slab's SuperSlab is \(superSlabInRange(first) ? "in" : "beyond") the range (\(placement(first)))")
         for index in [0, 1, 17, Int(slab.pointee.capacity) - 1] {
             checkLeadsToSlab(first + UInt(index * 48), slab, "block \(index) of a 48 B slab")
         }
