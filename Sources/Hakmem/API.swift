@@ -326,8 +326,10 @@ func hakmem_free(_ pointer: UnsafeMutableRawPointer?) {
 @inline(never)
 func freeToOtherThread(_ address: UInt, descriptorBase base: UnsafeRawPointer, offset: Int) {
     let slab = SuperSlab.slab(base, offset)
-    if SlotTable.isDummy(slab) { return freeUnusual(UnsafeMutableRawPointer(bitPattern: address)) }
     guard slab.pointee.state == SlabMeta.active, slab.isBlockStart(address) else {
+        // The slot table's dummy (a slot with no slab: a huge block, a foreign pointer) is never
+        // ACTIVE, so only this branch needs to tell it apart.
+        if SlotTable.isDummy(slab) { return freeUnusual(UnsafeMutableRawPointer(bitPattern: address)) }
         Diagnostics.invalidPointer(address)
     }
     // `owner_tag` is the heap, except in checked mode and before the thread has a heap, where it

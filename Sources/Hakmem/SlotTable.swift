@@ -7,9 +7,10 @@
 // "free: 21 instructions"). `HAKMEM_STATS` counts the SuperSlabs mapped beyond the range.
 //
 // Entries hold the descriptor's offset from the table's start. An entry never written is 0 and
-// names the dummy descriptor at the table's start, whose owner is no thread's: a pointer into
-// anything that is not a slab (a huge block, a foreign mapping, an unused slot) leaves the hit
-// path at the owner test, and `freeToOtherThread` hands it to `freeUnusual`. A SuperSlab the
+// names the dummy descriptor at the table's start, whose owner is no thread's and whose state is
+// UNUSED (the zeroed page): a pointer into anything that is not a slab (a huge block, a foreign
+// mapping, an unused slot) leaves the hit path at the owner test, fails `freeToOtherThread`'s
+// ACTIVE test, and is handed to `freeUnusual` there. A SuperSlab the
 // kernel placed outside the range has no entries; its frees take `freeUnusual` too, which finds
 // them through the chunk map and `slabHead` as before.
 //
