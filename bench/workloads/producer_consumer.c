@@ -4,10 +4,16 @@
  * them through a single-producer/single-consumer queue to thread i+1, which checks and
  * frees them. Each thread both produces and consumes, so no thread idles and no block
  * is ever freed where it was allocated. Reports ops = blocks passed.
+ *
+ * placement=1 or 2 pins the threads (measurement only; the bench leaves them to the scheduler):
+ * 1 puts neighbours in the ring on the same CPU in contiguous runs, so few links cross between
+ * CPUs; 2 deals the threads out in turn, so every link crosses. Where the scheduler puts them
+ * moves every allocator's time about twofold (docs/PERFORMANCE.md, twenty-first session).
  */
 #include "common.h"
 #include <sched.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 enum { queue_capacity = 1024, cache_line = 64 };
 
@@ -44,11 +50,27 @@ typedef struct {
     long min_size;
     long max_size;
     uint64_t seed;
+    long index;
+    long threads;
+    long placement;
 } ring_member;
+
+static void pin(const ring_member *member) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (member->placement == 0 || cpus < 1) return;
+    long cpu = member->placement == 1 ? member->index * cpus / member->threads : member->index % cpus;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET((int)cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
+        bench_die(2, "cannot pin thread %ld to CPU %ld", member->index, cpu);
+    }
+}
 
 /* Each block carries its size in its first word so the consumer can verify it. */
 static void *produce_and_consume(void *raw) {
     const ring_member *member = raw;
+    pin(member);
     bench_rng rng;
     bench_rng_seed(&rng, member->seed);
     long sent = 0, received = 0;
@@ -82,13 +104,14 @@ static void *produce_and_consume(void *raw) {
 
 int main(int argc, char **argv) {
     bench_name = "producer-consumer";
-    long threads = 4, operations = 2000000, min_size = 16, max_size = 512, seed = 1;
+    long threads = 4, operations = 2000000, min_size = 16, max_size = 512, seed = 1, placement = 0;
     bench_option options[] = {
         {"threads", &threads}, {"ops", &operations}, {"min", &min_size}, {"max", &max_size},
-        {"seed", &seed}, {NULL, NULL},
+        {"seed", &seed}, {"placement", &placement}, {NULL, NULL},
     };
     bench_parse_arguments(argc, argv, options);
     if (threads < 2) threads = 2; /* a ring of one would free its own blocks */
+    if (placement < 0 || placement > 2) bench_die(1, "placement must be 0, 1 or 2");
 
     block_queue *queues = aligned_alloc(cache_line, sizeof(block_queue) * (size_t)threads);
     if (queues == NULL) bench_out_of_memory(sizeof(block_queue) * (size_t)threads);
@@ -99,6 +122,7 @@ int main(int argc, char **argv) {
             .outgoing = &queues[(index + 1) % threads], .incoming = &queues[index],
             .blocks = operations / threads, .min_size = min_size < 16 ? 16 : min_size,
             .max_size = max_size, .seed = (uint64_t)(seed + index),
+            .index = index, .threads = threads, .placement = placement,
         };
     }
     double seconds = bench_run_threads((int)threads, produce_and_consume, members, sizeof *members);
