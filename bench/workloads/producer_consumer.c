@@ -7,7 +7,8 @@
  *
  * placement=1 or 2 pins the threads (measurement only; the bench leaves them to the scheduler):
  * 1 puts neighbours in the ring on the same CPU in contiguous runs, so few links cross between
- * CPUs; 2 deals the threads out in turn, so every link crosses. Where the scheduler puts them
+ * CPUs; 2 deals the threads out in turn, so every link crosses (each thread pins itself as it
+ * starts, inside the timed window: one system call a thread). Where the scheduler puts them
  * moves every allocator's time about twofold (docs/PERFORMANCE.md, twenty-first session).
  */
 #include "common.h"
