@@ -21,9 +21,11 @@ public func hakmem_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
             return block
         }
     } else if UInt(bitPattern: size) <= UInt(SizeClass.midLimit) {
-        // Class 0 here means the table is not filled yet (a malloc before start-up).
+        // Before start-up the Mid table reads class 0 (malloc(0)'s), but then every list is
+        // empty: a thread's first refill waits for start-up, which fills the table first. So the
+        // pop needs no test of the class; it misses and the slow path starts the allocator.
         let c = SizeClass.midIndex(forSize: size)
-        if c != 0, let block = pop(fromClass: c, root: root) { return erasingFreshMark(block) }
+        if let block = pop(fromClass: c, root: root, knownToBeMid: true) { return erasingFreshMark(block) }
     }
     return c_allocateSlow(size)
 }
@@ -48,12 +50,14 @@ public func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
 
 /// Pops a block of class `c` from the thread's allocation list, if it has one. The pop is
 /// counted for a Mid class (Large lists stay empty; a Tiny pop counts nothing, see `countPop`).
+/// `knownToBeMid` is malloc's Mid hit path, whose class needs no test (one instruction fewer).
 @inline(__always)
-func pop(fromClass c: Int, root: UnsafeMutablePointer<HakmemThreadRoot>) -> UnsafeMutableRawPointer? {
+func pop(fromClass c: Int, root: UnsafeMutablePointer<HakmemThreadRoot>,
+         knownToBeMid: Bool = false) -> UnsafeMutableRawPointer? {
     let head = ThreadCache.heads(root) + c
     guard let hit = head.pointee else { return nil }
     head.pointee = hit.load(as: UnsafeMutableRawPointer?.self)
-    ClassLists.countPop(hit, ofClass: c, root: root)
+    ClassLists.countPop(hit, ofClass: c, root: root, isMid: knownToBeMid || ClassLists.countsPops(c))
     return hit
 }
 

@@ -7,7 +7,7 @@
 //
 // The list is the class's allocation list, `heads[c]` in the thread root: every owned slab of
 // the class names it as `freeTarget`, so the owner's free (the hit path) pushes onto it, and
-// malloc's hit path (`pop(fromClass:root:)` for Mid classes) takes from it. Owned slabs
+// malloc's hit path (`pop(fromClass:root:knownToBeMid:)` for Mid classes) takes from it. Owned slabs
 // all sit in the heap's `others` list of their class, those with something to hand out (a fresh
 // one, or blocks sent home) moved to the front, where refill looks; `current` stays nil.
 // Checked mode keeps per-slab lists for every class (ThreadCache): its checks need one slab per
@@ -88,8 +88,9 @@ enum ClassLists {
     /// test of the class cost 0.39 mispredicts per `aligned` operation (cachegrind, 10 % of its
     /// time). A Tiny slab gets 0 added; `list_pops` of a Tiny class is never read.
     @inline(__always)
-    static func countPop(_ block: UnsafeMutableRawPointer, ofClass c: Int, root: UnsafeMutablePointer<HakmemThreadRoot>) {
-        let mid: UInt32 = c > SizeClass.lastTinyClass ? 1 : 0
+    static func countPop(_ block: UnsafeMutableRawPointer, ofClass c: Int, root: UnsafeMutablePointer<HakmemThreadRoot>,
+                         isMid: Bool) {
+        let mid: UInt32 = isMid ? 1 : 0
         SuperSlab.slab(containing: UInt(bitPattern: block)).pointee.freesUntilEmpty &+= mid
         pops(root)[c] &+= 1
     }
