@@ -1,7 +1,8 @@
 // Building the example packages under Examples/ from the tests, with the same `swift build`
 // command lines docs/ADOPTING.md gives users. Each example gets its own scratch directory
 // (.build-examples/<name> in the checkout, git-ignored), so the build never contends with
-// the `swift test` that runs it for the .build lock, and later runs are incremental.
+// the `swift test` that runs it for the .build lock, and later runs are incremental (unless
+// the set of source files changed, see `discardScratch`).
 
 import Foundation
 import XCTest
@@ -25,6 +26,8 @@ enum ExamplePackages {
         let packagePath = Harness.packageRoot.appendingPathComponent("Examples/\(name)").path
         let scratch = scratchRoot.appendingPathComponent(staticSwiftStdlib ? "\(name)-static" : name).path
         let linking = staticSwiftStdlib ? ["--static-swift-stdlib"] : []
+        let sources = sourceFileList()
+        try discardScratch(scratch, unlessBuiltFrom: sources)
         // A first build compiles hakmem's allocator (package route) and resolves its
         // dependencies, which takes a few minutes on two cores.
         let result = try Run.command(
@@ -33,10 +36,33 @@ enum ExamplePackages {
         guard result.exitedZero else {
             throw HarnessError("building Examples/\(name) failed: \(result.transcript)")
         }
+        try sources.write(toFile: "\(scratch)/\(sourceListName)", atomically: true, encoding: .utf8)
         let executable = "\(scratch)/release/\(product)"
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw HarnessError("building Examples/\(name) left no executable at \(executable)")
         }
         return executable
+    }
+
+    /// Where a scratch directory records the source files it was built from.
+    static let sourceListName = "hakmem-sources.txt"
+
+    /// The checkout's files under Sources/, one relative path a line, sorted.
+    static func sourceFileList() -> String {
+        let sources = Harness.packageRoot.appendingPathComponent("Sources")
+        let paths = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String } ?? []
+        return paths.sorted().joined(separator: "\n") + "\n"
+    }
+
+    /// SwiftPM does not notice a file added to or removed from a path dependency when it builds
+    /// again in an existing scratch directory: a checkout whose examples were built before
+    /// SlotTable.swift existed compiled the allocator without it afterwards ("cannot find
+    /// 'SlotTable' in scope"). So a scratch directory built from another set of files, or not
+    /// known to be built from this one, starts afresh.
+    static func discardScratch(_ scratch: String, unlessBuiltFrom sources: String) throws {
+        let fileManager = FileManager.default
+        guard fileManager.fileExists(atPath: scratch) else { return }
+        let recorded = try? String(contentsOfFile: "\(scratch)/\(sourceListName)", encoding: .utf8)
+        if recorded != sources { try fileManager.removeItem(atPath: scratch) }
     }
 }
