@@ -54,11 +54,12 @@ enum ExamplePackages {
         return paths.sorted().joined(separator: "\n") + "\n"
     }
 
-    /// SwiftPM does not notice a file added to or removed from a path dependency when it builds
-    /// again in an existing scratch directory: a checkout whose examples were built before
-    /// SlotTable.swift existed compiled the allocator without it afterwards ("cannot find
-    /// 'SlotTable' in scope"). So a scratch directory built from another set of files, or not
-    /// known to be built from this one, starts afresh.
+    /// A scratch directory last built long before SlotTable.swift existed later compiled the
+    /// allocator without it ("cannot find 'SlotTable' in scope") until it was deleted; a file
+    /// added between two builds in a new scratch directory was picked up when tried again, so
+    /// SwiftPM's reason is not known. So that stale state cannot fail tests about something else,
+    /// a scratch directory built from another set of files, or not known to be built from this
+    /// one, starts afresh (a first build of an example takes 15-20 s).
     static func discardScratch(_ scratch: String, unlessBuiltFrom sources: String) throws {
         let fileManager = FileManager.default
         guard fileManager.fileExists(atPath: scratch) else { return }
