@@ -132,8 +132,7 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         if isCurrent {
             // The owner's own frees went straight to the allocation list: only remote ones wait,
             // and those were counted as frees when pushed.
-            let remote = takeRemoteFrees()
-            (head, count) = (remote.head, remote.count)
+            (head, count) = takeRemoteFreesAsList()
         } else {
             foldRemoteFrees()
             (head, count) = (pointee.localFree, localCount)
@@ -167,6 +166,12 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
 
     /// Moves the remote frees onto a parked slab's own free list.
     func foldRemoteFrees() {
+        if pointee.localFree == nil {
+            let remote = takeRemoteFreesAsList()
+            guard let first = remote.head else { return }
+            pointee.localFree = first
+            return countHome(remoteFrees: remote.count)
+        }
         let remote = takeRemoteFrees()
         guard let first = remote.head else { return }
         remote.tail!.storeBytes(of: pointee.localFree, as: UnsafeMutableRawPointer?.self)
@@ -205,7 +210,8 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         pointee.freesUntilEmpty = pointee.live
     }
 
-    /// Takes every block other threads freed into this slab. Only the owner calls it, so the
+    /// Takes every block other threads freed into this slab, with the last one, for a caller
+    /// that puts them on top of a list that is not empty. Only the owner calls it, so the
     /// exchange is the only consumer of the stack: the push side needs no ABA protection.
     /// Blocks arrive in chains (`pushRemoteFrees`), and the first block of each names the
     /// chain's last block: the owner reads two blocks per chain, not every block, and the count
@@ -215,22 +221,28 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
     /// freed-block mark in that word (CheckedMode.markFreed), so there the owner still walks
     /// every block.
     func takeRemoteFrees() -> (head: UnsafeMutableRawPointer?, tail: UnsafeMutableRawPointer?, count: UInt32) {
-        // A plain load first: most refills find no remote frees, and the exchange is a locked op.
-        guard pointee.threadFree.load(ordering: .relaxed) != 0 else { return (nil, nil, 0) }
-        let stack = pointee.threadFree.exchange(0, ordering: .acquiring)
-        guard stack != 0 else { return (nil, nil, 0) }
-        let top = stack & SlabMeta.remoteTopMask
+        let (head, count) = takeRemoteFreesAsList()
+        guard let head else { return (nil, nil, 0) }
         let checked = Options.current.checked
-        var block = top
+        var block = UInt(bitPattern: head)
         while true {
             let last = checked ? block : UnsafeMutablePointer<UInt>(bitPattern: block &+ 8).unsafelyUnwrapped.pointee
             let next = UnsafeMutablePointer<UInt>(bitPattern: last).unsafelyUnwrapped.pointee
-            guard next != 0 else {
-                return (UnsafeMutableRawPointer(bitPattern: top), UnsafeMutableRawPointer(bitPattern: last),
-                        UInt32(truncatingIfNeeded: stack &>> SlabMeta.remoteCountShift))
-            }
+            guard next != 0 else { return (head, UnsafeMutableRawPointer(bitPattern: last), count) }
             block = next
         }
+    }
+
+    /// `takeRemoteFrees` without the tail, for a caller whose list is empty: the stack is already
+    /// one list ending in nil (each chain's tail was linked to the top it was pushed onto), so no
+    /// block is read here. The owner's first read of each block is then the pop that hands it
+    /// out, where the program's own write to the block needs the same cache line anyway.
+    func takeRemoteFreesAsList() -> (head: UnsafeMutableRawPointer?, count: UInt32) {
+        // A plain load first: most refills find no remote frees, and the exchange is a locked op.
+        guard pointee.threadFree.load(ordering: .relaxed) != 0 else { return (nil, 0) }
+        let stack = pointee.threadFree.exchange(0, ordering: .acquiring)
+        return (UnsafeMutableRawPointer(bitPattern: stack & SlabMeta.remoteTopMask),
+                UInt32(truncatingIfNeeded: stack &>> SlabMeta.remoteCountShift))
     }
 
     /// Pushes the chain `head`…`tail` of `count` blocks freed by a thread that does not own the

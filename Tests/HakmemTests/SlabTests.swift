@@ -676,6 +676,39 @@ final class SlabTests: XCTestCase {
         SharedPool.releaseSlab(slab)
     }
 
+    func testRemoteFreesTakenAsAListAreEveryChainLinkedOnceEndingInNil() {
+        let c = SizeClass.index(forSize: 64)
+        guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        slab.pointee.carved = slab.pointee.capacity
+        // Chains of 1, 3 and 7 blocks, pushed as a freeing thread pushes them: linked through
+        // their first words, each ending in nil until the push links it to the stack's top.
+        var next = 0
+        var pushed = Set<UInt>()
+        for length in [1, 3, 7] {
+            let blocks = (0..<length).map { slab.pointee.firstBlock + UInt((next + $0) * 64) }
+            next += length
+            for (i, block) in blocks.enumerated() {
+                UnsafeMutablePointer<UInt>(bitPattern: block)!.pointee = i + 1 < length ? blocks[i + 1] : 0
+                pushed.insert(block)
+            }
+            slab.pushRemoteFrees(blocks[0], blocks[length - 1], count: UInt32(length))
+        }
+        let list = slab.takeRemoteFreesAsList()
+        XCTAssertEqual(list.count, 11, "the stack's count is not the blocks pushed")
+        var seen = Set<UInt>()
+        var block = list.head
+        while let b = block, seen.count <= pushed.count {
+            XCTAssertTrue(seen.insert(UInt(bitPattern: b)).inserted, "block linked twice: the chains do not end where the next begins")
+            block = b.load(as: UnsafeMutableRawPointer?.self)
+        }
+        XCTAssertNil(block, "the list does not end in nil")
+        XCTAssertEqual(seen, pushed, "the list is not every pushed block")
+        XCTAssertEqual(slab.takeRemoteFreesAsList().count, 0, "the stack was not left empty")
+        XCTAssertNil(slab.takeRemoteFreesAsList().head, "the stack was not left empty")
+        slab.pointee.carved = 0
+        SharedPool.releaseSlab(slab)
+    }
+
     /// Three stand-in slab descriptors 4 KiB apart: their addresses agree in the bits that choose
     /// a set of chain slots, so all three compete for the same two slots.
     func testTwoSlabsSharingAChainSetBothKeepTheirChainsAndAThirdPushesTheOlder() {
