@@ -210,25 +210,17 @@ enum ClassLists {
     /// Other threads' frees into `slab` join the list; they were counted as frees when pushed.
     private static func spliceRemoteFrees(of slab: Slab, onto head: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
                                           heap: UnsafeMutablePointer<ThreadHeap>) {
-        let first: UnsafeMutableRawPointer, count: UInt32
-        if head.pointee == nil {
-            let remote = slab.takeRemoteFreesAsList()
-            guard let top = remote.head else { return }
-            (first, count) = (top, remote.count)
-        } else {
-            let remote = slab.takeRemoteFrees()
-            guard let top = remote.head else { return }
-            remote.tail!.storeBytes(of: head.pointee, as: UnsafeMutableRawPointer?.self)
-            (first, count) = (top, remote.count)
-        }
+        let remote = slab.takeRemoteFrees(onto: head.pointee)
+        guard let first = remote.head else { return }
+        let c = Int(slab.pointee.classIndex)
         head.pointee = first
-        let state = heap.pointee.lists + Int(slab.pointee.classIndex)
-        state.pointee.spliced &+= UInt(count)
-        if slab.pointee.freesUntilEmpty <= count {
+        let state = heap.pointee.lists + c
+        state.pointee.spliced &+= UInt(remote.count)
+        if slab.pointee.freesUntilEmpty <= remote.count {
             setCountdown(of: slab, to: 0, state: state)
             noteEmptied(slab, heap: heap)
         } else {
-            setCountdown(of: slab, to: slab.pointee.freesUntilEmpty &- count, state: state)
+            setCountdown(of: slab, to: slab.pointee.freesUntilEmpty &- remote.count, state: state)
         }
     }
 

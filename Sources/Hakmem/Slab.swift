@@ -132,7 +132,7 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         if isCurrent {
             // The owner's own frees went straight to the allocation list: only remote ones wait,
             // and those were counted as frees when pushed.
-            (head, count) = takeRemoteFreesAsList()
+            (head, count) = takeRemoteFrees()
         } else {
             foldRemoteFrees()
             (head, count) = (pointee.localFree, localCount)
@@ -166,15 +166,8 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
 
     /// Moves the remote frees onto a parked slab's own free list.
     func foldRemoteFrees() {
-        if pointee.localFree == nil {
-            let remote = takeRemoteFreesAsList()
-            guard let first = remote.head else { return }
-            pointee.localFree = first
-            return countHome(remoteFrees: remote.count)
-        }
-        let remote = takeRemoteFrees()
+        let remote = takeRemoteFrees(onto: pointee.localFree)
         guard let first = remote.head else { return }
-        remote.tail!.storeBytes(of: pointee.localFree, as: UnsafeMutableRawPointer?.self)
         pointee.localFree = first
         countHome(remoteFrees: remote.count)
     }
@@ -210,39 +203,37 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         pointee.freesUntilEmpty = pointee.live
     }
 
-    /// Takes every block other threads freed into this slab, with the last one, for a caller
-    /// that puts them on top of a list that is not empty. Only the owner calls it, so the
-    /// exchange is the only consumer of the stack: the push side needs no ABA protection.
-    /// Blocks arrive in chains (`pushRemoteFrees`), and the first block of each names the
-    /// chain's last block: the owner reads two blocks per chain, not every block, and the count
-    /// comes with the stack. The freeing thread wrote them last, often on the other core, and a
-    /// walk through every block was one cache miss after another: producer-consumer (20 M
-    /// blocks, 16 threads) took 0.69 s with it and 0.59 s without. Checked mode keeps its
-    /// freed-block mark in that word (CheckedMode.markFreed), so there the owner still walks
-    /// every block.
-    func takeRemoteFrees() -> (head: UnsafeMutableRawPointer?, tail: UnsafeMutableRawPointer?, count: UInt32) {
-        let (head, count) = takeRemoteFreesAsList()
-        guard let head else { return (nil, nil, 0) }
+    /// Takes every block other threads freed into this slab, as one list on top of `list` (the
+    /// caller's list, nil if empty), and their count. Only the owner calls it, so the exchange is
+    /// the only consumer of the stack: the push side needs no ABA protection. Each push linked
+    /// its chain's last block to the top it was pushed onto, so the stack is already one list
+    /// ending in nil: onto an empty list it goes as it is, reading no block. Only a list that is
+    /// not empty needs the stack's last block, and the first block of each chain names the
+    /// chain's last: the owner then reads two blocks per chain, not every block. The freeing
+    /// thread wrote them last, often on the other core: a walk through every block was one cache
+    /// miss after another (producer-consumer, 20 M blocks, 16 threads: 0.69 s with it, 0.59 s
+    /// without), and skipping the walk onto an empty list, where every Tiny refill puts them, took
+    /// 6-11 % more off producer-consumer pinned to one CPU (docs/PERFORMANCE.md). Checked mode
+    /// keeps its freed-block mark in that word (CheckedMode.markFreed), so there the owner still
+    /// walks every block.
+    func takeRemoteFrees(onto list: UnsafeMutableRawPointer? = nil) -> (head: UnsafeMutableRawPointer?, count: UInt32) {
+        // A plain load first: most refills find no remote frees, and the exchange is a locked op.
+        guard pointee.threadFree.load(ordering: .relaxed) != 0 else { return (nil, 0) }
+        let stack = pointee.threadFree.exchange(0, ordering: .acquiring)
+        let head = UnsafeMutableRawPointer(bitPattern: stack & SlabMeta.remoteTopMask)
+        let count = UInt32(truncatingIfNeeded: stack &>> SlabMeta.remoteCountShift)
+        guard let head, let list else { return (head, count) }
         let checked = Options.current.checked
         var block = UInt(bitPattern: head)
         while true {
             let last = checked ? block : UnsafeMutablePointer<UInt>(bitPattern: block &+ 8).unsafelyUnwrapped.pointee
             let next = UnsafeMutablePointer<UInt>(bitPattern: last).unsafelyUnwrapped.pointee
-            guard next != 0 else { return (head, UnsafeMutableRawPointer(bitPattern: last), count) }
+            guard next != 0 else {
+                UnsafeMutablePointer<UnsafeMutableRawPointer?>(bitPattern: last).unsafelyUnwrapped.pointee = list
+                return (head, count)
+            }
             block = next
         }
-    }
-
-    /// `takeRemoteFrees` without the tail, for a caller whose list is empty: the stack is already
-    /// one list ending in nil (each chain's tail was linked to the top it was pushed onto), so no
-    /// block is read here. The owner's first read of each block is then the pop that hands it
-    /// out, where the program's own write to the block needs the same cache line anyway.
-    func takeRemoteFreesAsList() -> (head: UnsafeMutableRawPointer?, count: UInt32) {
-        // A plain load first: most refills find no remote frees, and the exchange is a locked op.
-        guard pointee.threadFree.load(ordering: .relaxed) != 0 else { return (nil, 0) }
-        let stack = pointee.threadFree.exchange(0, ordering: .acquiring)
-        return (UnsafeMutableRawPointer(bitPattern: stack & SlabMeta.remoteTopMask),
-                UInt32(truncatingIfNeeded: stack &>> SlabMeta.remoteCountShift))
     }
 
     /// Pushes the chain `head`…`tail` of `count` blocks freed by a thread that does not own the

@@ -651,32 +651,34 @@ final class SlabTests: XCTestCase {
         XCTAssertEqual(heap.pointee.giveBack.pointee.freedBlocks.load(ordering: .relaxed), GiveBackState.mayHold,
                        "the freeing thread holds a chain it has not pushed, and did not say so")
         var seen = Set<UInt>()
-        var taken = slab.takeRemoteFrees()
+        // The first take goes on top of a list that is not empty (one block, `below`), so it
+        // walks the chains' summaries to the stack's last block; the second onto an empty one.
+        let below = UnsafeMutableRawPointer(bitPattern: slab.pointee.firstBlock + UInt(count * 64))!
+        below.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
+        var taken = slab.takeRemoteFrees(onto: below)
         XCTAssertEqual(Int(taken.count), count - 5, "full chains not pushed, or pushed early")
         RemoteFrees.flushAll(heap)
         let rest = slab.takeRemoteFrees()
         XCTAssertEqual(Int(rest.count), 5, "the pending chain was not pushed by flushAll")
-        for list in [taken, rest] {
+        for (list, end) in [(taken, below), (rest, nil)] {
             var block = list.head
             var length: UInt32 = 0
-            var last: UnsafeMutableRawPointer?
-            while let b = block {
+            while let b = block, b != end, length <= UInt32(count) {
                 XCTAssertTrue(seen.insert(UInt(bitPattern: b)).inserted, "block delivered twice")
                 length += 1
-                last = b
                 block = b.load(as: UnsafeMutableRawPointer?.self)
             }
             XCTAssertEqual(length, list.count, "the stack's count differs from the blocks on it")
-            XCTAssertEqual(last, list.tail, "the chains' summaries name another tail")
+            XCTAssertEqual(block, end, "the taken blocks do not end on the list they were put on: the chains' summaries name another tail")
         }
         XCTAssertEqual(seen.count, count, "remote frees lost")
         heap.pointee.eventsBeforeMaintenance = 0
-        taken = (nil, nil, 0)
+        taken = (nil, 0)
         slab.pointee.carved = 0
         SharedPool.releaseSlab(slab)
     }
 
-    func testRemoteFreesTakenAsAListAreEveryChainLinkedOnceEndingInNil() {
+    func testRemoteFreesTakenOntoAnEmptyListAreEveryChainLinkedOnceEndingInNil() {
         let c = SizeClass.index(forSize: 64)
         guard let slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
         slab.pointee.carved = slab.pointee.capacity
@@ -693,7 +695,7 @@ final class SlabTests: XCTestCase {
             }
             slab.pushRemoteFrees(blocks[0], blocks[length - 1], count: UInt32(length))
         }
-        let list = slab.takeRemoteFreesAsList()
+        let list = slab.takeRemoteFrees()
         XCTAssertEqual(list.count, 11, "the stack's count is not the blocks pushed")
         var seen = Set<UInt>()
         var block = list.head
@@ -703,8 +705,9 @@ final class SlabTests: XCTestCase {
         }
         XCTAssertNil(block, "the list does not end in nil")
         XCTAssertEqual(seen, pushed, "the list is not every pushed block")
-        XCTAssertEqual(slab.takeRemoteFreesAsList().count, 0, "the stack was not left empty")
-        XCTAssertNil(slab.takeRemoteFreesAsList().head, "the stack was not left empty")
+        let after = slab.takeRemoteFrees()
+        XCTAssertEqual(after.count, 0, "the stack was not left empty")
+        XCTAssertNil(after.head, "the stack was not left empty")
         slab.pointee.carved = 0
         SharedPool.releaseSlab(slab)
     }
