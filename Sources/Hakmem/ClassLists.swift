@@ -353,21 +353,51 @@ enum ClassLists {
         }
     }
 
-    /// Maintenance, every half purge delay: folds other threads' frees into every list and
-    /// gives back the slabs that emptied a purge delay ago (all of them with `force`).
+    /// Maintenance, every half purge delay: folds other threads' frees into every list, returns
+    /// the uncarved pages of Mid slabs that stopped carving, and gives back the slabs that
+    /// emptied a purge delay ago (all of them with `force`).
     static func sweep(heap: UnsafeMutablePointer<ThreadHeap>, force: Bool) {
         let heads = ThreadCache.heads(ThreadCache.root)
+        let delay = force ? nil : UInt32(Options.current.purgeDelayMilliseconds)
         for c in firstClass...SizeClass.lastMidClass {
             let slabs = ThreadCache.others(heap, c)
             var candidate = slabs.first
             while let slab = candidate {
                 candidate = slab.pointee.next
                 spliceRemoteFrees(of: slab, onto: heads + c, heap: heap)
+                if countsPops(c) { returnUncarvedTail(of: slab, force: force) }
             }
             if (heap.pointee.lists + c).pointee.emptied > 0 || force {
                 release(emptiedSlabsOfClass: c, heap: heap, keeping: nil,
-                        olderThan: force ? nil : UInt32(Options.current.purgeDelayMilliseconds))
+                        olderThan: delay)
             }
+        }
+    }
+
+    /// A Mid slab made from an EMPTY span has all its pages resident from the start, where one
+    /// made from fresh slots has only those it carved (carving is lazy): python, with slabs in
+    /// many Mid classes carved in part, peaked 2 % higher for it (PERFORMANCE.md). So a slab
+    /// that carved nothing between two of its owner's sweeps (half a purge delay apart at
+    /// least; any, with `force`: `malloc_trim`) returns the pages past its carved blocks, once
+    /// (`carveSeen` keeps the count, with `tailReturned` set once returned); a later carve
+    /// faults them in again. `freshPages` stays 0: the page the carved blocks end in keeps its
+    /// bytes, so calloc may not take the tail for zero.
+    static func returnUncarvedTail(of slab: Slab, force: Bool) {
+        let carved = slab.pointee.carved
+        let seen = slab.pointee.carveSeen
+        guard slab.pointee.freshPages == 0, carved < slab.pointee.capacity, seen != carved | SlabMeta.tailReturned else { return }
+        guard seen == carved || force else {
+            slab.pointee.carveSeen = carved
+            return
+        }
+        slab.pointee.carveSeen = carved | SlabMeta.tailReturned
+        let page = UInt(OS.pageSize)
+        let carvedEnd = slab.pointee.firstBlock &+ UInt(carved) &* UInt(slab.pointee.blockSize)
+        let start = (carvedEnd &+ page &- 1) & ~(page &- 1)
+        let end = slab.spanStart &+ UInt(Int(slab.pointee.slotCount) &* SuperSlab.slotSize)
+        guard end &- start >= UInt(SuperSlab.slotSize) else { return }
+        if OS.purge(UnsafeMutableRawPointer(bitPattern: start)!, Int(end &- start)) {
+            SharedPool.countPurgedSlabTail(bytes: Int(end &- start))
         }
     }
 

@@ -43,6 +43,8 @@ struct PoolState: ~Copyable {
     var superSlabs: UnsafeMutablePointer<ListEnds<SuperSlabHeader>>
     /// Bytes faulted in ahead of carves (`Slab.carve`): added by the carving thread, without the lock.
     let bytesPopulated: Atomic<UInt>
+    /// Bytes Mid slabs' owners returned from past their carved blocks (ClassLists), without the lock.
+    let bytesPurgedFromSlabTails: Atomic<UInt>
 }
 
 struct PoolCounters {
@@ -547,7 +549,15 @@ enum SharedPool {
         }
     }
 
-    static var counters: PoolCounters { state!.pointee.counters }
+    /// With the bytes Mid slabs returned past their carved blocks counted as purged.
+    static var counters: PoolCounters {
+        var counters = state!.pointee.counters
+        counters.bytesPurged &+= state!.pointee.bytesPurgedFromSlabTails.load(ordering: .relaxed)
+        return counters
+    }
+    static func countPurgedSlabTail(bytes: Int) {
+        state!.pointee.bytesPurgedFromSlabTails.wrappingAdd(UInt(bytes), ordering: .relaxed)
+    }
     static var bytesPopulated: UInt { state!.pointee.bytesPopulated.load(ordering: .relaxed) }
     static func countPopulated(bytes: Int) {
         state!.pointee.bytesPopulated.wrappingAdd(UInt(bytes), ordering: .relaxed)

@@ -74,6 +74,10 @@ struct SlabMeta: ~Copyable {
     /// 1 if the slab's slots were UNUSED when it was claimed: its pages past `carved` have never
     /// been touched, so a carve may fault them in with one call (see `carve`).
     var freshPages: UInt8
+    /// For a Mid slab on its owner's class list: `carved` as its owner's last sweep saw it, with
+    /// `tailReturned` set once a sweep returned the pages past the carved blocks
+    /// (ClassLists.returnUncarvedTail).
+    var carveSeen: UInt32
     /// While abandoned: blocks still live. Threads freeing into the slab count it down, and the
     /// one that frees the last block gives the slab back at once (SharedPool.reclaimIfEmpty).
     let abandonedRemaining: Atomic<Int>
@@ -92,6 +96,8 @@ extension SlabMeta {
     /// `freesUntilEmpty` of a current slab: far above any block count, and reached only after
     /// 2³¹ frees without a refill, which the slow path then just resets.
     static let currentCountdown: UInt32 = 1 << 31
+    /// The flag of `carveSeen`; no slab carves 2³¹ blocks, so a count with it never equals `carved`.
+    static let tailReturned: UInt32 = 1 << 31
     /// `threadFree` holds the stack's top block in its low 48 bits (SuperSlabs lie below 2^47,
     /// where the chunk map covers them) and the number of blocks on the stack above them: a slab
     /// holds at most 4 096 blocks (16 B in 64 KiB), far below 2^16.
@@ -393,6 +399,7 @@ extension UnsafeMutablePointer where Pointee == SlabMeta {
         pointee.keptFree = 0
         pointee.mayBeEmpty = 0
         pointee.freshPages = freshPages ? 1 : 0
+        pointee.carveSeen = SlabMeta.tailReturned   // as if returned with nothing carved: only a carve makes a tail worth returning
         pointee.state = SlabMeta.active
         pointee.owner.store(owner, ordering: .releasing)
     }

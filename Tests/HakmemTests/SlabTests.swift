@@ -108,6 +108,63 @@ final class SlabTests: XCTestCase {
         SharedPool.maintain(now: 0, force: true)
     }
 
+    func testAMidSlabMadeFromAnEmptySpanReturnsItsUncarvedPagesOnceItStopsCarving() {
+        SharedPool.maintain(now: 0, force: true)   // no EMPTY slab left: the next slab is claimed
+        let c = SizeClass.index(forSize: 4096)   // Mid: 32 blocks of 4 KiB, two slots
+        XCTAssertTrue(SizeClass.isMid(c))
+        let page = OS.pageSize
+        // A slab whose every page was written, then given back: an EMPTY span, all resident.
+        guard let written = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        let span = written.spanStart
+        let bytes = Int(written.pointee.slotCount) * SuperSlab.slotSize
+        let pages = bytes / page
+        memset(UnsafeMutableRawPointer(bitPattern: span)!, 1, bytes)
+        SharedPool.releaseSlab(written)
+        guard var slab = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        XCTAssertTrue(slab == written, "EMPTY span not reused")
+        XCTAssertEqual(slab.pointee.freshPages, 0)
+        let (_, count) = slab.carve()
+        let carvedPages = (Int(slab.pointee.firstBlock - span) + Int(count) * 4096 + page - 1) / page
+        XCTAssertLessThan(carvedPages * page, bytes - SuperSlab.slotSize, "the first carve left less than a slot")
+
+        var purged = SharedPool.counters.bytesPurged
+        ClassLists.returnUncarvedTail(of: slab, force: false)
+        XCTAssertEqual(SharedPool.counters.bytesPurged, purged, "the first sweep to see a carve returned pages")
+        ClassLists.returnUncarvedTail(of: slab, force: false)
+        XCTAssertEqual(SharedPool.counters.bytesPurged - purged, UInt(bytes - carvedPages * page),
+                       "a slab that carved nothing between two sweeps did not return exactly its uncarved pages")
+        XCTAssertEqual(residentPages(span, pages: pages),
+                       Array(repeating: true, count: carvedPages) + Array(repeating: false, count: pages - carvedPages),
+                       "resident pages after the tail went back")
+        purged = SharedPool.counters.bytesPurged
+        ClassLists.returnUncarvedTail(of: slab, force: false)
+        ClassLists.returnUncarvedTail(of: slab, force: true)
+        XCTAssertEqual(SharedPool.counters.bytesPurged, purged, "a tail returned twice")
+
+        // A carve between two sweeps keeps the pages; malloc_trim's sweep returns them at once.
+        let (head, more) = slab.carve()
+        XCTAssertEqual(UnsafeMutableRawPointer(bitPattern: slab.pointee.firstBlock + UInt(count) * 4096), head,
+                       "the carve after the tail went back does not continue where the last one ended")
+        ClassLists.returnUncarvedTail(of: slab, force: false)
+        XCTAssertEqual(SharedPool.counters.bytesPurged, purged, "a slab that carved since the last sweep returned pages")
+        ClassLists.returnUncarvedTail(of: slab, force: true)
+        XCTAssertEqual(SharedPool.counters.bytesPurged - purged, UInt(bytes - (carvedPages + Int(more)) * page),
+                       "malloc_trim's sweep did not return the uncarved pages")
+        SharedPool.releaseSlab(slab)
+        SharedPool.maintain(now: 0, force: true)
+
+        // A slab of fresh slots has nothing resident past its carves: left alone.
+        guard var fresh = SharedPool.acquireSlab(forClass: c, owner: 0x1000) else { return XCTFail("no slab") }
+        XCTAssertEqual(fresh.pointee.freshPages, 1)
+        _ = fresh.carve()
+        purged = SharedPool.counters.bytesPurged
+        ClassLists.returnUncarvedTail(of: fresh, force: false)
+        ClassLists.returnUncarvedTail(of: fresh, force: true)
+        XCTAssertEqual(SharedPool.counters.bytesPurged, purged, "a slab of fresh slots returned pages")
+        SharedPool.releaseSlab(fresh)
+        SharedPool.maintain(now: 0, force: true)
+    }
+
     func testOnlyMidAndLargeBlocksCutFromUnusedSlotsCarryAFreshMark() {
         SharedPool.maintain(now: 0, force: true)   // no EMPTY slab left: the next slab is claimed
         let mid = SizeClass.index(forSize: 5000)   // more than a page, three to a carve
