@@ -358,18 +358,17 @@ enum ClassLists {
     /// emptied a purge delay ago (all of them with `force`).
     static func sweep(heap: UnsafeMutablePointer<ThreadHeap>, force: Bool) {
         let heads = ThreadCache.heads(ThreadCache.root)
-        let delay = force ? nil : UInt32(Options.current.purgeDelayMilliseconds)
         for c in firstClass...SizeClass.lastMidClass {
             let slabs = ThreadCache.others(heap, c)
             var candidate = slabs.first
             while let slab = candidate {
                 candidate = slab.pointee.next
                 spliceRemoteFrees(of: slab, onto: heads + c, heap: heap)
-                if countsPops(c) { returnUncarvedTail(of: slab, force: force) }
+                if SizeClass.isMid(c) { returnUncarvedTail(of: slab, force: force) }
             }
             if (heap.pointee.lists + c).pointee.emptied > 0 || force {
                 release(emptiedSlabsOfClass: c, heap: heap, keeping: nil,
-                        olderThan: delay)
+                        olderThan: force ? nil : UInt32(Options.current.purgeDelayMilliseconds))
             }
         }
     }
